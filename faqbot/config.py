@@ -1,0 +1,75 @@
+"""Settings: one table, one load order (defaults -> faqbot.toml -> FAQBOT_* environment -> flags)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import FaqbotError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting faqbot reads; see the README's Configuration table."""
+
+    index_dir: str = ".faqbot/index"  # where `faqbot index` writes and the API reads
+    sources: tuple[str, ...] = ("corpus",)  # folders/files `faqbot index` reads by default
+    base_url: str = "/articles/"  # URL prefix for articles that don't state their own URL
+    min_confidence: float = 0.5  # below this the answer is null and results are suggestions
+    top_k: int = 5  # results returned when the request does not say
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2  # server processes for `faqbot serve`
+    allowed_origins: tuple[str, ...] = ()  # extra CORS origins for /api/* (same origin and localhost always)
+
+
+CONFIG_FILE_ENV = "FAQBOT_CONFIG"
+DEFAULT_CONFIG_FILE = "faqbot.toml"
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if isinstance(default, tuple):
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(str(v) for v in value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, int):
+            return int(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise FaqbotError(f"Setting {name!r} has an invalid value {value!r}.") from None
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+) -> Settings:
+    """Build Settings from defaults, the config file, FAQBOT_* variables, then overrides (None = unset)."""
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    defaults = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+    path = Path(config_file or environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
+    layers: list[Mapping[str, Any]] = []
+    if path.exists():
+        try:
+            layers.append(tomllib.loads(path.read_text(encoding="utf-8")).get("faqbot", {}))
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise FaqbotError(f"Cannot read the config file {path}: {err}") from None
+    elif config_file or environ.get(CONFIG_FILE_ENV):
+        raise FaqbotError(f"Config file {path} does not exist.")
+    layers.append({k[len("FAQBOT_"):].lower(): v for k, v in environ.items() if k.startswith("FAQBOT_")})
+    layers.append({k: v for k, v in (overrides or {}).items() if v is not None})
+    for layer in layers:
+        known = {k: _coerce(k, v, defaults[k]) for k, v in layer.items() if k in defaults}
+        settings = replace(settings, **known)
+    return settings

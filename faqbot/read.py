@@ -1,0 +1,138 @@
+"""Files and folders -> Articles: find sources, decode them safely, pick the reader by extension."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+from .errors import SkipFile
+from .model import Article
+from .read_markdown import read_markdown
+from .read_text import read_text
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+EXTENSIONS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+DEFAULT_BASE_URL = "/articles/"
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to read: its path, the folder it was found under, and its article id."""
+
+    path: Path
+    root: Path
+    article_id: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A source left out of the index, with the reason shown to the user."""
+
+    path: str
+    reason: str
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII slug: 'Guides/Getting Started.md' -> 'guides-getting-started'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "article"
+
+
+def find_sources(paths: list[str | Path]) -> tuple[list[Source], list[Skipped]]:
+    """List readable article files under paths (recursive), never following a link out of them."""
+    sources: list[Source] = []
+    skipped: list[Skipped] = []
+    seen_ids: set[str] = set()
+    for given in paths:
+        given = Path(given)
+        if not given.exists():
+            skipped.append(Skipped(str(given), "no such file or folder"))
+            continue
+        root = given if given.is_dir() else given.parent
+        for path in _walk(given, skipped):
+            relative = path.relative_to(root).with_suffix("")
+            article_id = slugify(str(relative))
+            if article_id in seen_ids:
+                article_id = slugify(str(path.relative_to(root)))
+            seen_ids.add(article_id)
+            sources.append(Source(path, root, article_id))
+    return sources, skipped
+
+
+def _walk(given: Path, skipped: list[Skipped]) -> Iterator[Path]:
+    if given.is_file():
+        if given.suffix.lower() in EXTENSIONS:
+            yield given
+        else:
+            skipped.append(Skipped(str(given), f"unsupported file type {given.suffix or '(none)'}"))
+        return
+    real_root = given.resolve()
+    for folder, dirs, files in os.walk(given, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if name.startswith(".") or path.suffix.lower() not in EXTENSIONS:
+                continue
+            if name.lower().startswith("readme."):
+                continue  # a folder's README describes the folder; it is not an article
+            if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+                skipped.append(Skipped(str(path), "link points outside the source folder"))
+                continue
+            yield path
+
+
+def decode(data: bytes, kind: str) -> str:
+    """Bytes -> text: UTF-8 (BOM allowed), UTF-16 with a BOM, or an HTML page's declared charset."""
+    if not data.strip():
+        raise SkipFile("empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise SkipFile("cannot decode: invalid UTF-16") from None
+    if b"\x00" in data[:8192]:
+        raise SkipFile("binary file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        declared = _META_CHARSET.search(data[:4096]) if kind == "html" else None
+        if declared:
+            try:
+                return data.decode(declared.group(1).decode("ascii"))
+            except (LookupError, UnicodeDecodeError):
+                pass
+        raise SkipFile(f"cannot decode: not UTF-8 (byte {err.start})") from None
+
+
+def read_source(source: Source, base_url: str = DEFAULT_BASE_URL) -> Article:
+    """Read one source file into an Article with its URL filled in; raise SkipFile with the reason."""
+    try:
+        size = source.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SkipFile(f"too large ({size / 1e6:.1f} MB > 10 MB)")
+        data = source.path.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as err:
+        raise SkipFile(f"cannot read: {err.strerror or err}") from None
+    kind = EXTENSIONS[source.path.suffix.lower()]
+    return parse_document(data, kind, str(source.path), source.article_id, base_url)
+
+
+def parse_document(data: bytes, kind: str, source: str, article_id: str, base_url: str) -> Article:
+    """Decode and parse one document of a known kind ("text", "markdown", "html")."""
+    text = decode(data, kind)
+    if kind == "html":
+        from .read_html import read_html  # lxml is only loaded when there is HTML to read
+
+        article = read_html(text, source)
+    elif kind == "markdown":
+        article = read_markdown(text, source)
+    else:
+        article = read_text(text, source)
+    url = article.url or base_url.rstrip("/") + "/" + article_id
+    title = article.title or article_id.replace("-", " ").capitalize()
+    return replace(article, url=url, title=title)

@@ -1,0 +1,120 @@
+"""Shared fixtures: tiny real articles, a built index, the app and a CLI runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nltk
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEED = SHARED / "seeds" / "open-source-ai-must-win.txt"
+if not SEED.exists():  # CI and fresh clones carry a copy in the sample corpus
+    SEED = REPO / "corpus" / "open-source-ai-must-win.txt"
+
+SAMPLE_ARTICLES = {
+    "refunds.md": """# Refunds and returns
+
+## How refunds work
+
+We refund any order within 30 days of delivery. The money goes back to the card you paid with.
+
+## Frequently Asked Questions
+
+### Can I get a refund after 30 days?
+
+No. After 30 days we offer store credit instead of a refund.
+
+### How long does a refund take?
+
+Refunds reach your card within five working days.
+""",
+    "account.md": """---
+title: Your account
+url: https://example.com/help/account
+---
+# Account help
+
+## Reset your password {#reset}
+
+Use the forgotten password link on the sign-in page and follow the email we send you.
+
+## Delete your account
+
+Write to support and we delete your account and its data within a week.
+""",
+    "shipping.txt": """Shipping times
+Comments
+Delivery options
+We ship to every country in Europe with tracked parcels and a signature on delivery.
+Costs
+Shipping is free on orders above fifty euros and costs five euros otherwise.
+""",
+    "gardening.md": """# Growing tomatoes
+
+Tomatoes need six hours of sun a day, rich soil and regular watering at the roots.
+
+Pinch out the side shoots of cordon varieties so the plant puts its energy into fruit.
+""",
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    """No stray FAQBOT_* settings, no nltk data lookups, and a private working directory."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("FAQBOT_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setattr(nltk.data, "path", [])
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def corpus_dir(tmp_path) -> Path:
+    """Four tiny articles in three formats: enough passages for BM25 idf to be positive."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, body in SAMPLE_ARTICLES.items():
+        (folder / name).write_text(body, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def index_dir(tmp_path, corpus_dir) -> Path:
+    from faqbot.pipeline import index_paths
+
+    path = tmp_path / "index"
+    index_paths([corpus_dir], path)
+    return path
+
+
+@pytest.fixture
+def seed_index(tmp_path) -> Path:
+    from faqbot.pipeline import index_paths
+
+    path = tmp_path / "seed-index"
+    index_paths([SEED], path)
+    return path
+
+
+@pytest.fixture
+def app(index_dir):
+    from faqbot import create_app
+
+    app = create_app({"index_dir": str(index_dir)})
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()

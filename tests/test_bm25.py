@@ -1,0 +1,55 @@
+"""Our BM25 equals rank-bm25's BM25Okapi on the same tokens."""
+
+from collections import Counter
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rank_bm25 import BM25Okapi
+
+from faqbot.bm25 import accumulate, build_postings
+from faqbot.index import Index
+from faqbot.pipeline import passages_of, load_articles, tokenize_passages
+from faqbot.search import field_scores, parse_query, top_hits
+
+WORDS = [f"w{i}" for i in range(12)]
+corpora = st.lists(st.lists(st.sampled_from(WORDS), max_size=15), min_size=3, max_size=40)
+queries = st.lists(st.sampled_from(WORDS + ["unknown"]), min_size=1, max_size=6)
+
+
+def _ours(corpus, query):
+    vocab = sorted({t for doc in corpus for t in doc})
+    ids = {t: i for i, t in enumerate(vocab)}
+    postings = build_postings([[ids[t] for t in doc] for doc in corpus], len(vocab))
+    counts = Counter(ids[t] for t in query if t in ids)
+    return accumulate(postings, counts, len(corpus))
+
+
+@settings(max_examples=200, deadline=None)
+@given(corpora, queries)
+def test_scores_equal_bm25okapi_on_random_corpora(corpus, query):
+    # Small vocabularies put many words in more than half the documents: the epsilon floor.
+    if sum(map(len, corpus)) == 0:
+        return
+    expected = BM25Okapi(corpus).get_scores(query)
+    assert np.allclose(_ours(corpus, query), expected, atol=1e-6, rtol=0)
+
+
+def test_scores_equal_bm25okapi_on_a_real_index(corpus_dir, tmp_path):
+    from faqbot.index import build_index
+
+    articles, _ = load_articles([corpus_dir])
+    passages = passages_of(articles)
+    tokens = tokenize_passages(passages, {})
+    build_index(passages, tokens, tmp_path / "ix", articles=len(articles))
+    index = Index.load(tmp_path / "ix")
+    reference = BM25Okapi(tokens["body"])
+    for question in ("can I get a refund", "reset password email", "shipping costs euros", "tomato sun soil"):
+        query = parse_query(index, question)
+        docs, scores = field_scores(index, "body", query.known)
+        dense = np.zeros(index.n_passages)
+        dense[docs] = scores
+        expected = reference.get_scores(list(query.terms.elements()))
+        assert np.allclose(dense, expected, atol=1e-6, rtol=0)
+        best = [h.doc for h in top_hits(docs, scores, 3)]
+        assert best == list(np.argsort(-expected, kind="stable")[: len(best)])
