@@ -16,7 +16,7 @@ DEFAULT_TOP_K = 5
 DEFAULT_MIN_CONFIDENCE = 0.5
 
 # Logistic model of P(right passage) from term coverage; fitted on the dev set (see README: quality).
-CONFIDENCE_MODEL = {"bias": -4.0, "body": 5.0, "question": 3.0}
+CONFIDENCE_MODEL = {"bias": -3.5, "body": 5.0, "question": 3.0}
 
 
 @dataclass(frozen=True)
