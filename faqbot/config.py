@@ -24,6 +24,16 @@ class Settings:
     port: int = 8000
     workers: int = 2  # server processes for `faqbot serve`
     allowed_origins: tuple[str, ...] = ()  # extra CORS origins for /api/* (same origin and localhost always)
+    log_questions: bool = True  # keep a question log (no IP addresses or personal data)
+    question_log: str = ""  # SQLite file; empty = questions.sqlite beside the index directory
+    log_retention_days: float = 90.0  # questions older than this are deleted
+
+    @property
+    def question_log_path(self) -> str:
+        """Where the question log lives."""
+        from pathlib import Path
+
+        return self.question_log or str(Path(self.index_dir).resolve().parent / "questions.sqlite")
 
 
 CONFIG_FILE_ENV = "FAQBOT_CONFIG"

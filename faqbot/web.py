@@ -12,6 +12,7 @@ from .answer import AnswerSettings, ask
 from .config import Settings, load_settings
 from .errors import BadQuestion, FaqbotError
 from .live import LiveIndex
+from .qlog import QuestionLog
 
 _PACKAGED_WEB = Path(__file__).resolve().parent / "_web"  # where a wheel install puts web/
 WEB_DIR = _PACKAGED_WEB if _PACKAGED_WEB.is_dir() else Path(__file__).resolve().parent.parent / "web"
@@ -56,10 +57,52 @@ def api_ask():
     data = _json_body()
     settings = _settings()
     try:
-        return jsonify(ask(_index(), data.get("question"), data.get("top_k", settings.top_k),
-                           AnswerSettings(min_confidence=settings.min_confidence)))
+        response = ask(_index(), data.get("question"), data.get("top_k", settings.top_k),
+                       AnswerSettings(min_confidence=settings.min_confidence))
     except BadQuestion as err:
         raise ApiError(str(err)) from None
+    log = current_app.extensions.get("faqbot.log")
+    if log is not None:
+        log.record_question(response["question"], response)
+    return jsonify(response)
+
+
+@api.post("/api/feedback")
+def api_feedback():
+    """Store a reader's "Was this helpful?" answer: {question, passage_id, helpful} -> 204."""
+    data = _json_body()
+    question, passage_id, helpful = data.get("question"), data.get("passage_id"), data.get("helpful")
+    if not isinstance(question, str) or not question.strip() or len(question) > 1000:
+        raise ApiError("'question' must be a non-empty string of at most 1000 characters.")
+    if not isinstance(passage_id, str) or not passage_id or len(passage_id) > 300:
+        raise ApiError("'passage_id' must be a passage id string.")
+    if not isinstance(helpful, bool):
+        raise ApiError("'helpful' must be true or false.")
+    log = current_app.extensions.get("faqbot.log")
+    if log is not None:
+        log.record_feedback(question.strip(), passage_id, helpful)
+    return "", 204
+
+
+@api.get("/api/starters")
+def api_starters():
+    """A few FAQ questions from different articles, for the widget's starter chips."""
+    limit = request.args.get("limit", "4")
+    if not limit.isdigit() or not 1 <= int(limit) <= 20:
+        raise ApiError("'limit' must be an integer from 1 to 20.")
+    index = _index()
+    picked, seen_articles = [], set()
+    faq_ids = index.faq_ids()
+    for rounds in (True, False):  # first one question per article, then fill up
+        for doc in faq_ids:
+            passage = index.passage(int(doc))
+            if (rounds and passage.article in seen_articles) or any(p["id"] == passage.id for p in picked):
+                continue
+            seen_articles.add(passage.article)
+            picked.append({"id": passage.id, "question": passage.question})
+            if len(picked) == int(limit):
+                return jsonify({"questions": picked})
+    return jsonify({"questions": picked})
 
 
 @api.get("/api/health")
@@ -77,6 +120,18 @@ def api_health():
     })
 
 
+def _origin_allowed(origin: str, settings: Settings) -> bool:
+    """Same origin, any localhost port, or a configured origin (FAQBOT_ALLOWED_ORIGINS)."""
+    from urllib.parse import urlsplit
+
+    if origin.rstrip("/") == request.host_url.rstrip("/"):
+        return True
+    host = urlsplit(origin).hostname or ""
+    if host in ("localhost", "127.0.0.1", "::1"):
+        return True
+    return origin.rstrip("/") in {o.rstrip("/") for o in settings.allowed_origins} or "*" in settings.allowed_origins
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; tests and embedders pass overrides such as {"index_dir": ...}."""
     settings = load_settings(overrides)
@@ -85,11 +140,32 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["faqbot.settings"] = settings
     app.extensions["faqbot.live"] = LiveIndex(settings.index_dir)
+    if settings.log_questions:
+        app.extensions["faqbot.log"] = QuestionLog(settings.question_log_path, settings.log_retention_days)
     app.register_blueprint(api)
 
     @app.get("/")
     def home():
         return send_from_directory(WEB_DIR, "index.html")
+
+    @app.get("/widget.js")
+    def widget_js():
+        return send_from_directory(WEB_DIR, "widget.js", max_age=300)
+
+    @app.get("/widget.css")
+    def widget_css():
+        return send_from_directory(WEB_DIR, "widget.css", max_age=300)
+
+    @app.after_request
+    def cors(response):
+        origin = request.headers.get("Origin")
+        if origin and request.path.startswith("/api/") and _origin_allowed(origin, settings):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
+        response.headers.add("Vary", "Origin")
+        return response
 
     @app.errorhandler(ApiError)
     def api_error(err: ApiError):
