@@ -206,6 +206,57 @@ def inspect(ctx, path, base_url, as_json):
         raise click.ClickException(f"Nothing extractable in {path}.")
 
 
+@cli.command("eval")
+@click.argument("queries", type=click.Path(exists=True, dir_okay=False))
+@click.option("--index", "index_dir", metavar="DIR",
+              help="Evaluate this index [default: index the articles/ folder beside QUERIES into a temporary index].")
+@click.option("--articles", "articles_dir", type=click.Path(file_okay=False), help="Articles folder [default: articles/ beside QUERIES].")
+@click.option("--misses", type=int, default=20, show_default=True, help="How many misses to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.pass_context
+def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
+    """Measure answer quality on a labelled QUERIES.jsonl file.
+
+    Prints Hit@1, Hit@3 and MRR@10 overall and per kind (faq / paragraph), no-answer precision
+    and recall when the set has out-of-scope queries ("gold": []), and the misses.
+
+    \b
+    Example:
+      faqbot eval ../shared/eval/queries.jsonl
+    """
+    import tempfile
+
+    from .evaluate import evaluate, format_report, load_queries
+    from .pipeline import index_paths
+
+    settings = _settings(ctx, index_dir=index_dir)
+    queries_path = Path(queries)
+    articles = Path(articles_dir) if articles_dir else queries_path.parent / "articles"
+    try:
+        labelled = load_queries(queries_path)
+    except (ValueError, KeyError) as err:
+        raise click.ClickException(f"{queries}: not a queries file ({err}).") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        if index_dir is None:
+            if not articles.is_dir():
+                raise click.ClickException(f"No articles folder at {articles}; pass --index or --articles.")
+            index_paths([articles], tmp, settings.base_url)
+        index = _load_index(settings if index_dir else load_settings({"index_dir": tmp}))
+        passages = [index.passage(i) for i in range(index.n_passages)]
+        position = {p.id: i for i, p in enumerate(passages)}
+        answer_settings = AnswerSettings(min_confidence=settings.min_confidence)
+
+        def ranker(question):
+            response = answer_question(index, question, 10, answer_settings)
+            return [position[r["id"]] for r in response["results"] if r["score"] > 0], response["answer"] is not None
+
+        report = evaluate(ranker, labelled, passages, articles if articles.is_dir() else None)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(format_report(report, misses))
+
+
 def _short(text: str, width: int = 90) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"

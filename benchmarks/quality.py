@@ -1,0 +1,127 @@
+"""Answer quality: faqbot beside plain BM25 baselines, on the same passages, in one run.
+
+    python benchmarks/quality.py [QUERIES.jsonl] [--articles DIR] [--out-of-scope FILE] [--misses N]
+
+Baselines: rank-bm25 BM25Okapi on lowercase whitespace tokens (what a quick tutorial builds) and
+bm25s (Lucene BM25, Snowball stemming, English stopwords), each indexing the passages faqbot
+extracted (FAQ question + answer, or the paragraph).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from faqbot.answer import AnswerSettings, ask  # noqa: E402
+from faqbot.evaluate import evaluate, load_queries  # noqa: E402
+from faqbot.index import Index  # noqa: E402
+from faqbot.pipeline import index_paths, load_articles, passages_of  # noqa: E402
+
+DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
+DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"
+
+
+def passage_text(p) -> str:
+    return f"{p.question or ''} {p.text}".strip()
+
+
+def rank_bm25_ranker(passages):
+    from rank_bm25 import BM25Okapi
+
+    bm25 = BM25Okapi([passage_text(p).lower().split() for p in passages])
+
+    def rank(question):
+        scores = bm25.get_scores(question.lower().split())
+        return list(np.argsort(-scores, kind="stable")[:10]), True
+
+    return rank
+
+
+def bm25s_ranker(passages):
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([passage_text(p) for p in passages], stopwords="en", stemmer=stemmer,
+                                   show_progress=False), show_progress=False)
+
+    def rank(question):
+        tokens = bm25s.tokenize([question], stopwords="en", stemmer=stemmer, show_progress=False)
+        if not tokens.vocab:
+            return [], True
+        docs, _ = retriever.retrieve(tokens, k=min(10, len(passages)), show_progress=False)
+        return [int(d) for d in docs[0]], True
+
+    return rank
+
+
+def faqbot_ranker(index: Index, threshold: float | None):
+    settings = AnswerSettings(min_confidence=threshold if threshold is not None else 0.0)
+
+    def rank(question):
+        response = ask(index, question, 10, settings)
+        order = {index.passage(i).id: i for i in range(index.n_passages)} if not hasattr(rank, "ids") else rank.ids
+        rank.ids = order
+        return [order[r["id"]] for r in response["results"] if r["score"] > 0], response["answer"] is not None
+
+    return rank
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("queries", nargs="?", default=str(DEFAULT_QUERIES))
+    parser.add_argument("--articles", help="articles folder [default: articles/ beside the queries]")
+    parser.add_argument("--out-of-scope", default=str(DEFAULT_OUT_OF_SCOPE),
+                        help="extra out-of-scope queries (gold []) for the no-answer figures; '' to skip")
+    parser.add_argument("--misses", type=int, default=0, help="print this many of faqbot's misses")
+    args = parser.parse_args(argv)
+
+    queries_path = Path(args.queries)
+    articles_dir = Path(args.articles) if args.articles else queries_path.parent / "articles"
+    queries = load_queries(queries_path)
+    extra = load_queries(args.out_of_scope) if args.out_of_scope and Path(args.out_of_scope).exists() else []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        index_paths([articles_dir], tmp)
+        index = Index.load(tmp)
+        passages = [index.passage(i) for i in range(index.n_passages)]
+        assert [p.id for p in passages] == [p.id for p in passages_of(load_articles([articles_dir])[0])]
+        rows = [
+            ("rank-bm25 (whitespace)", evaluate(rank_bm25_ranker(passages), queries, passages, articles_dir)),
+            ("bm25s (stem+stop)", evaluate(bm25s_ranker(passages), queries, passages, articles_dir)),
+            ("faqbot", evaluate(faqbot_ranker(index, None), queries + extra, passages, articles_dir)),
+        ]
+        faqbot_report = rows[-1][1]
+
+    print(f"{len(queries)} queries on {len(passages)} passages ({queries_path}); "
+          f"{len(extra)} extra out-of-scope queries\n")
+    header = f"| {'ranker':<24} | Hit@1 | Hit@3 | MRR@10 | FAQ Hit@1 | FAQ MRR | para Hit@1 | para MRR |"
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for name, report in rows:
+        o, f, p = report["overall"], report.get("faq", {}), report.get("paragraph", {})
+        print(f"| {name:<24} | {o['hit@1']:.3f} | {o['hit@3']:.3f} | {o['mrr@10']:.3f}  | "
+              f"{f.get('hit@1', 0):.3f}     | {f.get('mrr@10', 0):.3f}   | {p.get('hit@1', 0):.3f}      | "
+              f"{p.get('mrr@10', 0):.3f}    |")
+    o = faqbot_report["overall"]
+    print(f"\nfaqbot with its no-answer threshold: answers {o['answered']:.1%} of in-scope questions, "
+          f"right first passage AND answered: {o['answered_hit@1']:.3f} (vs Hit@1 {o['hit@1']:.3f} without threshold)")
+    if "no_answer" in faqbot_report:
+        na = faqbot_report["no_answer"]
+        print(f"no-answer: precision {na['precision']:.3f}, recall {na['recall']:.3f} on {na['out_of_scope']} out-of-scope")
+    if faqbot_report["unmatched_gold"]:
+        print(f"warning: {len(faqbot_report['unmatched_gold'])} queries have no gold passage in the index")
+    for miss in faqbot_report["misses"][: args.misses]:
+        print(f"  MISS {miss['question']!r}\n     gold {miss['gold'][0][:90]!r}\n     got  {(miss['first'] or '')[:90]!r} rank={miss['rank']}")
+
+
+if __name__ == "__main__":
+    main()
