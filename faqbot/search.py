@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -41,41 +42,81 @@ def parse_query(index: Index, question: str) -> Query:
     return Query(terms=terms, ids={t: index.term_id(t) for t in terms})
 
 
-def field_scores(index: Index, field: str, term_counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Passages touched by the terms in one field and their BM25Okapi scores (sparse)."""
-    postings = index.fields[field]
-    docs, weights = [], []
-    for term, count in term_counts.items():
-        lo, hi = postings.indptr[term], postings.indptr[term + 1]
-        if hi > lo:
-            docs.append(postings.docs[lo:hi])
-            weights.append(postings.weights[lo:hi] * count)
-    if not docs:
+class _Accumulator(threading.local):
+    """A per-thread dense score buffer, reset after each query so only touched entries cost time."""
+
+    def __init__(self):
+        self.buffer = np.zeros(0)
+
+    def get(self, n: int) -> np.ndarray:
+        if len(self.buffer) != n:
+            self.buffer = np.zeros(n)
+        return self.buffer
+
+
+_accumulator = _Accumulator()
+
+
+def _postings_lists(index: Index, fields: dict[str, float], term_counts: dict[int, int]):
+    for field, field_weight in fields.items():
+        postings = index.fields[field]
+        for term, count in term_counts.items():
+            lo, hi = postings.indptr[term], postings.indptr[term + 1]
+            if hi > lo:
+                yield postings.docs[lo:hi], postings.weights[lo:hi], count * field_weight
+
+
+def score_candidates(index: Index, query: "Query | _QueryIds", fields: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Passages that match any query term (may repeat) and their weighted multi-field BM25 scores.
+
+    Work is proportional to the postings of the query's terms, not to the number of passages:
+    scores are added into a reused dense buffer and read back at the touched positions only.
+    """
+    fields = FIELD_WEIGHTS if fields is None else fields
+    acc = _accumulator.get(index.n_passages)
+    touched = []
+    for docs, weights, scale in _postings_lists(index, fields, query.known):
+        if scale == 1:
+            acc[docs] += weights
+        else:
+            acc[docs] += weights * scale
+        touched.append(docs)
+    if not touched:
         return np.zeros(0, np.int32), np.zeros(0)
-    all_docs = np.concatenate(docs)
-    uniq, inverse = np.unique(all_docs, return_inverse=True)
-    return uniq, np.bincount(inverse, weights=np.concatenate(weights), minlength=len(uniq))
+    docs = touched[0] if len(touched) == 1 else np.concatenate(touched)
+    scores = acc[docs]
+    acc[docs] = 0.0
+    return docs, scores
 
 
-def score_candidates(index: Index, query: Query) -> tuple[np.ndarray, np.ndarray]:
-    """All passages that match any query term, with their weighted multi-field score."""
-    parts = [field_scores(index, f, query.known) for f in FIELD_WEIGHTS]
-    docs = np.concatenate([d for d, _ in parts])
-    if not len(docs):
-        return docs, np.zeros(0)
-    weights = np.concatenate([s * FIELD_WEIGHTS[f] for f, (_, s) in zip(FIELD_WEIGHTS, parts)])
-    uniq, inverse = np.unique(docs, return_inverse=True)
-    return uniq, np.bincount(inverse, weights=weights, minlength=len(uniq))
+def field_scores(index: Index, field: str, term_counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct passages matching the terms in one field and their BM25Okapi scores."""
+    docs, scores = score_candidates(index, _QueryIds(term_counts), {field: 1.0})
+    docs, first = np.unique(docs, return_index=True)
+    return docs, scores[first]
 
 
-def top_hits(docs: np.ndarray, scores: np.ndarray, k: int) -> list[Hit]:
-    """The k best (doc, score) pairs, best first; ties broken by index order."""
+class _QueryIds:
+    """A query given directly as term ids (tests and benchmarks)."""
+
+    def __init__(self, term_counts: dict[int, int]):
+        self.known = term_counts
+
+
+def top_hits(docs: np.ndarray, scores: np.ndarray, k: int, repeats: int = 1) -> list[Hit]:
+    """The k best distinct (doc, score) pairs, best first, ties broken by index order.
+
+    docs may list a passage up to `repeats` times (once per postings list it appeared in).
+    """
     if k <= 0 or not len(docs):
         return []
-    if len(docs) > k:
-        keep = np.argpartition(-scores, k - 1)[:k]
+    want = k * repeats
+    if len(docs) > want:
+        keep = np.argpartition(-scores, want - 1)[:want]
         docs, scores = docs[keep], scores[keep]
-    order = np.lexsort((docs, -scores))
+    docs, first = np.unique(docs, return_index=True)
+    scores = scores[first]
+    order = np.lexsort((docs, -scores))[:k]
     return [Hit(int(docs[i]), float(scores[i])) for i in order]
 
 
@@ -83,7 +124,7 @@ def search(index: Index, question: str, k: int) -> tuple[Query, list[Hit]]:
     """Analyse question and return its k best-matching passages (only passages with a match)."""
     query = parse_query(index, question)
     docs, scores = score_candidates(index, query)
-    return query, top_hits(docs, scores, k)
+    return query, top_hits(docs, scores, k, repeats=len(FIELD_WEIGHTS) * max(len(query.known), 1))
 
 
 def term_coverage(index: Index, query: Query, doc: int, field: str = "body") -> float:
