@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .errors import BadQuestion
 from .index import Index
+from .bm25 import K1
 from .search import Hit, Query, search, term_coverage
 
 MAX_QUESTION_CHARS = 1000
@@ -15,9 +16,10 @@ MAX_TOP_K = 50
 DEFAULT_TOP_K = 5
 DEFAULT_MIN_CONFIDENCE = 0.5
 
-# Logistic model of P(right passage) from term coverage; fitted on the dev set (see README: quality).
-CONFIDENCE_MODEL = {"bias": -3.5, "body": 5.0, "question": 3.0}
-
+# Logistic model of P(the passage answers the question) from the features below, fitted on the
+# dev set plus out-of-scope questions by benchmarks/calibrate.py (see README: quality).
+CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin")
+CONFIDENCE_WEIGHTS = (-3.5, 5.0, 3.0, 0.0, 0.0)
 
 @dataclass(frozen=True)
 class AnswerSettings:
@@ -45,12 +47,22 @@ def check_top_k(top_k: object) -> int:
     return top_k
 
 
-def confidence(index: Index, query: Query, hit: Hit) -> float:
-    """Estimated probability in [0, 1] that the passage answers the question."""
+def confidence_features(index: Index, query: Query, hits: list[Hit], rank: int) -> list[float]:
+    """Features of hits[rank] that predict whether it answers the question (see CONFIDENCE_FEATURES)."""
+    hit = hits[rank]
     body = term_coverage(index, query, hit.doc, "body")
     question = term_coverage(index, query, hit.doc, "question") if index.kinds[hit.doc] else 0.0
-    z = CONFIDENCE_MODEL["bias"] + CONFIDENCE_MODEL["body"] * body + CONFIDENCE_MODEL["question"] * question
-    return 1.0 / (1.0 + math.exp(-z))
+    idf = index.fields["body"].idf
+    best_possible = sum(c * float(idf[t]) * (K1 + 1) for t, c in query.known.items()) or 1.0
+    runner_up = hits[rank + 1].score if rank + 1 < len(hits) else 0.0
+    margin = (hit.score - runner_up) / hit.score if hit.score > 0 and rank == 0 else 0.0
+    return [1.0, body, question, min(hit.score / best_possible, 2.0), margin]
+
+
+def confidence(features: list[float], weights: tuple[float, ...] = CONFIDENCE_WEIGHTS) -> float:
+    """Estimated probability in [0, 1] that the passage answers the question."""
+    z = sum(w * f for w, f in zip(weights, features))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
 def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings: AnswerSettings = AnswerSettings()) -> dict:
@@ -60,9 +72,9 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     top_k = check_top_k(top_k)
     query, hits = search(index, question, top_k)
     results = []
-    for hit in hits:
+    for rank, hit in enumerate(hits):
         results.append({**index.passage(hit.doc).to_dict(), "score": round(hit.score, 6),
-                        "confidence": round(confidence(index, query, hit), 4)})
+                        "confidence": round(confidence(confidence_features(index, query, hits, rank)), 4)})
     answer = results[0] if results and results[0]["confidence"] >= settings.min_confidence else None
     results += _suggestions(index, top_k - len(results), {h.doc for h in hits})
     return {

@@ -283,10 +283,17 @@
   function loadHistory() {
     try {
       var saved = JSON.parse(window.sessionStorage.getItem(storageKey) || "[]");
-      return Array.isArray(saved) ? saved.slice(-MAX_HISTORY) : [];
+      return Array.isArray(saved) ? saved.filter(validTurn).slice(-MAX_HISTORY) : [];
     } catch (e) {
       return [];
     }
+  }
+
+  function validTurn(turn) {
+    if (!turn || typeof turn.question !== "string") return false;
+    if (turn.type === "answer") return !!turn.answer && typeof turn.answer === "object";
+    if (turn.type === "none") return Array.isArray(turn.results);
+    return turn.type === "user" || (turn.type === "error" && typeof turn.message === "string");
   }
 
   function saveHistory() {

@@ -1,0 +1,126 @@
+"""Fit the confidence model and choose the no-answer threshold from data.
+
+    python benchmarks/calibrate.py [QUERIES.jsonl] [--out-of-scope FILE]
+
+Labels: for each in-scope question, whether faqbot's first passage is right; every out-of-scope
+question (tests/data/out_of_scope.jsonl) counts as "first passage wrong". A logistic regression
+on the features of faqbot.answer.confidence_features is fitted on half the articles (and half the
+out-of-scope questions) and checked on the other half, then refitted on everything. Prints the
+weights to put in faqbot/answer.py, a reliability table and the threshold trade-off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from faqbot.answer import CONFIDENCE_FEATURES, confidence_features  # noqa: E402
+from faqbot.evaluate import gold_passages, load_queries  # noqa: E402
+from faqbot.index import Index  # noqa: E402
+from faqbot.pipeline import index_paths  # noqa: E402
+from faqbot.search import search  # noqa: E402
+
+DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
+DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
+    """Newton's method for L2-regularised logistic regression (the bias, column 0, unpenalised)."""
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(x @ w, -50, 50)))
+        grad = x.T @ (p - y) + penalty * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def predict(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(x @ w, -50, 50)))
+
+
+def reliability(p: np.ndarray, y: np.ndarray) -> list[str]:
+    lines = ["| confidence | questions | right first passage |", "|---|---|---|"]
+    edges = [0, 0.2, 0.4, 0.6, 0.8, 1.0001]
+    for lo, hi in zip(edges, edges[1:]):
+        mask = (p >= lo) & (p < hi)
+        if mask.any():
+            lines.append(f"| {lo:.1f}-{min(hi, 1):.1f} (mean {p[mask].mean():.2f}) | {mask.sum()} | {y[mask].mean():.2f} |")
+    return lines
+
+
+def collect(index: Index, queries, articles_dir: Path):
+    passages = [index.passage(i) for i in range(index.n_passages)]
+    rows = []
+    for q in queries:
+        query, hits = search(index, q.query, 10)
+        if not hits:
+            rows.append((q, None, 0))
+            continue
+        gold = gold_passages(q, passages, articles_dir) if q.kind != "none" else set()
+        rows.append((q, confidence_features(index, query, hits, 0), int(hits[0].doc in gold)))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("queries", nargs="?", default=str(DEFAULT_QUERIES))
+    parser.add_argument("--out-of-scope", default=str(DEFAULT_OUT_OF_SCOPE))
+    args = parser.parse_args(argv)
+    queries_path = Path(args.queries)
+    articles_dir = queries_path.parent / "articles"
+    in_scope = load_queries(queries_path)
+    out_scope = load_queries(args.out_of_scope)
+    articles = sorted({q.article for q in in_scope})
+    half = {a for i, a in enumerate(articles) if i % 2 == 0}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        index_paths([articles_dir], tmp)
+        index = Index.load(tmp)
+        rows = collect(index, in_scope + out_scope, articles_dir)
+
+    def split(part):
+        chosen = [r for n, r in enumerate(rows) if r[1] is not None and
+                  ((r[0].article in half) if r[0].kind != "none" else (n % 2 == 0)) == part]
+        return np.array([r[1] for r in chosen]), np.array([r[2] for r in chosen], dtype=float), chosen
+
+    xa, ya, _ = split(True)
+    xb, yb, _ = split(False)
+    wa = fit_logistic(xa, ya)
+    print("fitted on half A, checked on half B:")
+    print("\n".join(reliability(predict(xb, wa), yb)))
+    x = np.vstack([xa, xb])
+    y = np.concatenate([ya, yb])
+    w = fit_logistic(x, y)
+    print("\nfitted on everything:")
+    print("\n".join(reliability(predict(x, w), y)))
+    print("\nCONFIDENCE_FEATURES =", CONFIDENCE_FEATURES)
+    print("CONFIDENCE_WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in w) + ")")
+
+    # Threshold trade-off, on all rows (questions with no searchable word are never answered).
+    conf = np.array([predict(np.array([r[1]]), w)[0] if r[1] is not None else 0.0 for r in rows])
+    right = np.array([r[2] for r in rows], dtype=bool)
+    is_oos = np.array([r[0].kind == "none" for r in rows])
+    base = right[~is_oos].mean()
+    print(f"\n| threshold | in-scope right AND answered | drop vs no threshold | out-of-scope not answered |")
+    print("|---|---|---|---|")
+    for t in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        answered = conf >= t
+        hit = (right & answered)[~is_oos].mean()
+        print(f"| {t:.1f} | {hit:.3f} | {100 * (base - hit):.1f} pts | {(~answered)[is_oos].mean():.3f} |")
+
+
+if __name__ == "__main__":
+    main()
