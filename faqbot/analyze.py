@@ -13,7 +13,7 @@ from .stopwords import ENGLISH_STOPWORDS
 # Bump when tokens change: an index built by another analyzer is refused.
 ANALYZER_VERSION = "1"
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _LANGUAGES = {
     "ar": "arabic", "da": "danish", "nl": "dutch", "en": "english", "fi": "finnish",
     "fr": "french", "de": "german", "hu": "hungarian", "it": "italian", "no": "norwegian",
@@ -33,25 +33,37 @@ def _stemmer(language: str):
     return SnowballStemmer(language).stem
 
 
-@lru_cache(maxsize=500_000)
-def _stem(word: str, language: str) -> str:
-    # Each distinct word is stemmed once per process: stemming dominates build time otherwise.
+_MAX_CACHED_WORDS = 2_000_000
+_caches: dict[str, dict[str, str]] = {}
+
+
+def _token(word: str, language: str) -> str:
+    """The token for one raw word ("" for a stopword); possessive 's and apostrophes dropped."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    word = word.replace("'", "")
+    if not word or word in ENGLISH_STOPWORDS:
+        return ""
     return _stemmer(language)(word)
 
 
 def words(text: str) -> list[str]:
-    """Split text into lowercase, Unicode-normalised words (possessive 's dropped)."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    out = []
-    for word in _WORD.findall(text):
-        word = word.replace("’", "'")
-        if word.endswith("'s"):
-            word = word[:-2]
-        out.append(word.replace("'", ""))
-    return out
+    """Split text into lowercase, Unicode-normalised raw words."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).lower().replace("’", "'"))
 
 
 def analyze(text: str, lang: str | None = None) -> list[str]:
     """Lowercase, split into words, drop stopwords, stem (in the text's language when known)."""
     language = stemmer_language(lang)
-    return [_stem(w, language) for w in words(text) if w not in ENGLISH_STOPWORDS]
+    # Each distinct word is stemmed once per process: stemming dominates build time otherwise.
+    cache = _caches.setdefault(language, {})
+    out = []
+    for word in words(text):
+        token = cache.get(word)
+        if token is None:
+            token = _token(word, language)
+            if len(cache) < _MAX_CACHED_WORDS:
+                cache[word] = token
+        if token:
+            out.append(token)
+    return out
