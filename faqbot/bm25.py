@@ -8,7 +8,6 @@ postings of the query's terms gives BM25Okapi's scores (to float rounding).
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,37 +46,37 @@ def build_postings(
     doc_terms: list[list[int]], n_terms: int, k1: float = K1, b: float = B, epsilon: float = EPSILON
 ) -> Postings:
     """Compute BM25Okapi weights for documents given as lists of term ids."""
-    n_docs = len(doc_terms)
-    doc_len = np.fromiter((len(d) for d in doc_terms), dtype=np.float64, count=n_docs)
-    avgdl = doc_len.sum() / n_docs if n_docs else 0.0
-    term_col: list[np.ndarray] = []
-    doc_col: list[np.ndarray] = []
-    tf_col: list[np.ndarray] = []
-    for doc_id, terms in enumerate(doc_terms):
-        if not terms:
-            continue
-        counts = Counter(terms)
-        term_col.append(np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)))
-        tf_col.append(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-        doc_col.append(np.full(len(counts), doc_id, dtype=np.int32))
-    if term_col:
-        terms_arr = np.concatenate(term_col)
-        docs_arr = np.concatenate(doc_col)
-        tf = np.concatenate(tf_col)
-    else:
-        terms_arr = np.zeros(0, np.int64)
-        docs_arr = np.zeros(0, np.int32)
-        tf = np.zeros(0)
-    # Stable sort by term keeps each term's passages in ascending order.
-    order = np.argsort(terms_arr, kind="stable")
-    terms_arr, docs_arr, tf = terms_arr[order], docs_arr[order], tf[order]
-    doc_freq = np.bincount(terms_arr, minlength=n_terms)
+    lengths = np.fromiter((len(d) for d in doc_terms), dtype=np.int64, count=len(doc_terms))
+    flat = np.fromiter((t for d in doc_terms for t in d), dtype=np.int64, count=int(lengths.sum()))
+    docs, terms, tf = count_pairs(flat, lengths, first_doc=0)
+    return postings_from_pairs(docs, terms, tf, lengths.astype(np.float64), n_terms, k1, b, epsilon)
+
+
+def count_pairs(flat_terms: np.ndarray, lengths: np.ndarray, first_doc: int) -> tuple[np.ndarray, ...]:
+    """(doc, term, term frequency) for each distinct term of each document, sorted by doc then term."""
+    docs = np.repeat(np.arange(first_doc, first_doc + len(lengths), dtype=np.int64), lengths)
+    keys, tf = np.unique((docs << 32) | flat_terms.astype(np.int64), return_counts=True)
+    return (keys >> 32).astype(np.int32), (keys & 0xFFFFFFFF).astype(np.int32), tf.astype(np.int32)
+
+
+def postings_from_pairs(
+    docs: np.ndarray, terms: np.ndarray, tf: np.ndarray, doc_len: np.ndarray, n_terms: int,
+    k1: float = K1, b: float = B, epsilon: float = EPSILON,
+) -> Postings:
+    """BM25Okapi postings from (doc, term, tf) triples sorted by doc, and each document's length."""
+    n_docs = len(doc_len)
+    avgdl = float(doc_len.sum()) / n_docs if n_docs else 0.0
+    # A stable sort by term keeps each term's passages in ascending order.
+    order = np.argsort(terms, kind="stable")
+    terms, docs, tf = terms[order], docs[order], tf[order].astype(np.float64)
+    del order
+    doc_freq = np.bincount(terms, minlength=n_terms)
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(doc_freq, out=indptr[1:])
     idf = okapi_idf(doc_freq, n_docs, epsilon)
-    norm = k1 * (1 - b + b * doc_len[docs_arr] / avgdl) if avgdl else np.full(len(tf), k1 * (1 - b))
-    weights = idf[terms_arr] * (tf * (k1 + 1) / (tf + norm))
-    return Postings(indptr=indptr, docs=docs_arr, weights=weights, idf=idf)
+    norm = k1 * (1 - b + b * doc_len[docs] / avgdl) if avgdl else np.full(len(tf), k1 * (1 - b))
+    weights = idf[terms] * (tf * (k1 + 1) / (tf + norm))
+    return Postings(indptr=indptr, docs=docs.astype(np.int32), weights=weights, idf=idf)
 
 
 def accumulate(postings: Postings, term_counts: dict[int, int], n_docs: int, scale: float = 1.0) -> np.ndarray:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .analyze import ANALYZER_VERSION
-from .bm25 import B, EPSILON, K1, Postings, build_postings
+from .bm25 import B, EPSILON, K1, Postings, count_pairs, postings_from_pairs
 from .errors import IndexInvalid, IndexMissing
 from .model import Passage
 
@@ -57,53 +57,122 @@ def encode_term(term: str) -> bytes:
 
 @dataclass
 class BuiltIndex:
-    """What a build produced, before or after it is written to disk."""
+    """What a build produced."""
 
     manifest: dict
     version: str
 
 
-def build_index(
-    passages: list[Passage],
-    field_tokens: dict[str, list[list[str]]],
-    index_dir: str | Path,
-    articles: int,
-    extra_arrays: dict[str, np.ndarray] | None = None,
-    crash_hook=None,
-) -> BuiltIndex:
-    """Write a new index version for passages and publish it atomically.
+class _FieldBuffer:
+    """Token ids of one field, turned into (doc, term, tf) triples a chunk at a time to bound memory."""
 
-    field_tokens maps each name in FIELDS to one token list per passage. crash_hook(step) is
-    called between steps; tests use it to simulate a crash mid-build.
+    CHUNK_TOKENS = 2_000_000
+
+    def __init__(self):
+        self.pending: list[int] = []
+        self.pending_lengths: list[int] = []
+        self.first_pending_doc = 0
+        self.lengths: list[np.ndarray] = []
+        self.pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, term_ids: list[int]) -> None:
+        self.pending.extend(term_ids)
+        self.pending_lengths.append(len(term_ids))
+        if len(self.pending) >= self.CHUNK_TOKENS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending_lengths:
+            return
+        lengths = np.array(self.pending_lengths, dtype=np.int64)
+        self.pairs.append(count_pairs(np.array(self.pending, dtype=np.int64), lengths, self.first_pending_doc))
+        self.lengths.append(lengths)
+        self.first_pending_doc += len(lengths)
+        self.pending, self.pending_lengths = [], []
+
+    def postings(self, rank: np.ndarray) -> Postings:
+        """Final postings, with provisional term ids replaced by their rank in the sorted term table."""
+        self.flush()
+        docs = np.concatenate([p[0] for p in self.pairs]) if self.pairs else np.zeros(0, np.int32)
+        terms = np.concatenate([p[1] for p in self.pairs]) if self.pairs else np.zeros(0, np.int32)
+        tf = np.concatenate([p[2] for p in self.pairs]) if self.pairs else np.zeros(0, np.int32)
+        self.pairs = []
+        doc_len = np.concatenate(self.lengths).astype(np.float64) if self.lengths else np.zeros(0)
+        return postings_from_pairs(docs, rank[terms].astype(np.int32), tf, doc_len, len(rank))
+
+
+class IndexWriter:
+    """Writes a new index version passage by passage, then publishes it atomically.
+
+    Memory stays bounded: passages go straight to the store file and tokens become compact
+    (doc, term, tf) arrays as they arrive. crash_hook(step) is called between steps; tests use
+    it to simulate a crash mid-build.
     """
-    index_dir = Path(index_dir)
-    (index_dir / "data").mkdir(parents=True, exist_ok=True)
-    hook = crash_hook or (lambda step: None)
-    term_set = sorted({encode_term(t) for tokens in field_tokens.values() for doc in tokens for t in doc})
-    term_id = {t: i for i, t in enumerate(term_set)}
-    version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]
-    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir / "data"))
-    try:
-        arrays: dict[str, np.ndarray] = {
-            "terms": np.array(term_set, dtype=f"S{MAX_TERM_BYTES}") if term_set else np.zeros(0, "S1"),
-            "kinds": np.array([p.kind == "faq" for p in passages], dtype=np.uint8),
+
+    def __init__(self, index_dir: str | Path, crash_hook=None):
+        self.dir = Path(index_dir)
+        (self.dir / "data").mkdir(parents=True, exist_ok=True)
+        self.hook = crash_hook or (lambda step: None)
+        self.staging = Path(tempfile.mkdtemp(prefix=".build-", dir=self.dir / "data"))
+        self.vocab: dict[bytes, int] = {}
+        self.fields = {f: _FieldBuffer() for f in FIELDS}
+        self.kinds: list[int] = []
+        self.offsets: list[int] = [0]
+        self.store = open(self.staging / "passages.jsonl", "wb")
+        self.store_digest = hashlib.sha256()
+
+    def add(self, passage: Passage, tokens: dict[str, list[str]]) -> None:
+        """Append one passage with its tokens for each field in FIELDS."""
+        vocab = self.vocab
+        for field, buffer in self.fields.items():
+            ids = []
+            for token in tokens[field]:
+                key = encode_term(token)
+                term = vocab.get(key)
+                if term is None:
+                    term = vocab[key] = len(vocab)
+                ids.append(term)
+            buffer.add(ids)
+        line = json.dumps({**passage.to_dict(), "article": passage.article}, ensure_ascii=False).encode() + b"\n"
+        self.store.write(line)
+        self.store_digest.update(line)
+        self.offsets.append(self.offsets[-1] + len(line))
+        self.kinds.append(passage.kind == "faq")
+
+    def publish(self, articles: int, extra_arrays: dict[str, np.ndarray] | None = None, extra_manifest: dict | None = None) -> BuiltIndex:
+        """Finish every file, then make this version the published one (the manifest swap)."""
+        try:
+            return self._publish(articles, extra_arrays or {}, extra_manifest or {})
+        except BaseException:
+            self.abort()
+            raise
+
+    def _publish(self, articles: int, extra_arrays: dict, extra_manifest: dict) -> BuiltIndex:
+        self.store.flush()
+        os.fsync(self.store.fileno())
+        self.store.close()
+        files = {"passages.jsonl": {"bytes": self.offsets[-1], "sha256": self.store_digest.hexdigest()}}
+        self.hook("passages")
+        terms = sorted(self.vocab)
+        rank = np.empty(len(terms), dtype=np.int64)
+        rank[[self.vocab[t] for t in terms]] = np.arange(len(terms))
+        arrays = {
+            "terms": np.array(terms, dtype=f"S{MAX_TERM_BYTES}") if terms else np.zeros(0, "S1"),
+            "kinds": np.array(self.kinds, dtype=np.uint8),
+            "passages.offsets": np.array(self.offsets, dtype=np.int64),
+            **extra_arrays,
         }
-        for field in FIELDS:
-            ids = [[term_id[encode_term(t)] for t in doc] for doc in field_tokens[field]]
-            postings = build_postings(ids, len(term_set))
-            arrays[f"{field}.indptr"] = postings.indptr
-            arrays[f"{field}.docs"] = postings.docs
-            arrays[f"{field}.weights"] = postings.weights
-            arrays[f"{field}.idf"] = postings.idf
-            hook(f"field:{field}")
-        arrays.update(extra_arrays or {})
-        files = {}
         for name, array in arrays.items():
-            files[f"{name}.npy"] = _write_npy(staging / f"{name}.npy", array)
-        hook("arrays")
-        files["passages.jsonl"], offsets = _write_passages(staging / "passages.jsonl", passages)
-        files["passages.offsets.npy"] = _write_npy(staging / "passages.offsets.npy", offsets)
-        hook("passages")
+            files[f"{name}.npy"] = _write_npy(self.staging / f"{name}.npy", array)
+        del arrays
+        for field, buffer in self.fields.items():
+            postings = buffer.postings(rank)
+            for part in ("indptr", "docs", "weights", "idf"):
+                files[f"{field}.{part}.npy"] = _write_npy(self.staging / f"{field}.{part}.npy", getattr(postings, part))
+            del postings
+            self.hook(f"field:{field}")
+        n = len(self.kinds)
+        version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:8]
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -112,31 +181,51 @@ def build_index(
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "counts": {
                 "articles": articles,
-                "passages": len(passages),
-                "faq_pairs": sum(p.kind == "faq" for p in passages),
-                "paragraphs": sum(p.kind == "paragraph" for p in passages),
-                "terms": len(term_set),
+                "passages": n,
+                "faq_pairs": int(sum(self.kinds)),
+                "paragraphs": n - int(sum(self.kinds)),
+                "terms": len(terms),
             },
             "bm25": {"k1": K1, "b": B, "epsilon": EPSILON, "fields": list(FIELDS)},
+            **extra_manifest,
             "files": files,
-            "content_hash": hashlib.sha256(
-                json.dumps(files, sort_keys=True).encode()
-            ).hexdigest(),
+            "content_hash": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
         }
-        _write_json(staging / "manifest.json", manifest)
-        _fsync_dir(staging)
-        final = index_dir / "data" / version
-        os.rename(staging, final)
-        _fsync_dir(index_dir / "data")
-        hook("renamed")
-        _write_json(index_dir / "manifest.tmp", manifest)
-        os.replace(index_dir / "manifest.tmp", index_dir / "manifest.json")  # the commit point
-        _fsync_dir(index_dir)
+        _write_json(self.staging / "manifest.json", manifest)
+        _fsync_dir(self.staging)
+        self.hook("arrays")
+        os.rename(self.staging, self.dir / "data" / version)
+        _fsync_dir(self.dir / "data")
+        self.hook("renamed")
+        _write_json(self.dir / "manifest.tmp", manifest)
+        os.replace(self.dir / "manifest.tmp", self.dir / "manifest.json")  # the commit point
+        _fsync_dir(self.dir)
+        _prune(self.dir, keep=version)
+        return BuiltIndex(manifest=manifest, version=version)
+
+    def abort(self) -> None:
+        """Drop the unfinished version; the published one is untouched."""
+        if not self.store.closed:
+            self.store.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def build_index(
+    passages: list[Passage],
+    field_tokens: dict[str, list[list[str]]],
+    index_dir: str | Path,
+    articles: int,
+    crash_hook=None,
+) -> BuiltIndex:
+    """Write and publish an index for passages with precomputed tokens per field."""
+    writer = IndexWriter(index_dir, crash_hook)
+    try:
+        for i, passage in enumerate(passages):
+            writer.add(passage, {f: field_tokens[f][i] for f in FIELDS})
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        writer.abort()
         raise
-    _prune(index_dir, keep=version)
-    return BuiltIndex(manifest=manifest, version=version)
+    return writer.publish(articles)
 
 
 def _write_npy(path: Path, array: np.ndarray) -> dict:
@@ -145,20 +234,6 @@ def _write_npy(path: Path, array: np.ndarray) -> dict:
         f.flush()
         os.fsync(f.fileno())
     return {"bytes": path.stat().st_size}
-
-
-def _write_passages(path: Path, passages: list[Passage]) -> tuple[dict, np.ndarray]:
-    offsets = np.zeros(len(passages) + 1, dtype=np.int64)
-    digest = hashlib.sha256()
-    with open(path, "wb") as f:
-        for i, passage in enumerate(passages):
-            line = json.dumps({**passage.to_dict(), "article": passage.article}, ensure_ascii=False).encode() + b"\n"
-            f.write(line)
-            digest.update(line)
-            offsets[i + 1] = offsets[i] + len(line)
-        f.flush()
-        os.fsync(f.fileno())
-    return {"bytes": int(offsets[-1]), "sha256": digest.hexdigest()}, offsets
 
 
 def _write_json(path: Path, data: dict) -> None:

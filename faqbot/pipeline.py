@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .analyze import analyze
 from .errors import FaqbotError, SkipFile
 from .extract import extract_passages
-from .index import FIELDS, build_index, index_text
+from .index import FIELDS, IndexWriter, index_text
 from .model import Article, Passage
 from .read import DEFAULT_BASE_URL, Skipped, find_sources, read_source
 
@@ -27,21 +27,31 @@ class IndexReport:
     version: str = ""
 
 
-def load_articles(
-    paths: list[str | Path], base_url: str = DEFAULT_BASE_URL, progress: Callable[[int, int], None] | None = None
-) -> tuple[list[tuple[str, Article]], list[Skipped]]:
-    """Read every source under paths; unreadable ones are skipped with their reason."""
-    sources, skipped = find_sources(paths)
-    articles = []
+def iter_articles(
+    paths: list[str | Path], base_url: str = DEFAULT_BASE_URL, skipped: list[Skipped] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[str, Article]]:
+    """Read every source under paths, one at a time; unreadable ones go to skipped with their reason."""
+    skipped = [] if skipped is None else skipped
+    sources, not_found = find_sources(paths)
+    skipped.extend(not_found)
     for n, source in enumerate(sources, 1):
         try:
-            articles.append((source.article_id, read_source(source, base_url)))
+            yield source.article_id, read_source(source, base_url)
         except SkipFile as err:
             skipped.append(Skipped(str(source.path), str(err)))
         except RecursionError:
             skipped.append(Skipped(str(source.path), "markup nested too deeply"))
         if progress:
             progress(n, len(sources))
+
+
+def load_articles(
+    paths: list[str | Path], base_url: str = DEFAULT_BASE_URL, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[tuple[str, Article]], list[Skipped]]:
+    """Read every source under paths into memory (for inspect and eval)."""
+    skipped: list[Skipped] = []
+    articles = list(iter_articles(paths, base_url, skipped, progress))
     return articles, skipped
 
 
@@ -50,13 +60,17 @@ def passages_of(articles: list[tuple[str, Article]]) -> list[Passage]:
     return [p for article_id, article in articles for p in extract_passages(article, article_id)]
 
 
+def passage_tokens(passage: Passage, lang: str | None = None) -> dict[str, list[str]]:
+    """Token lists of one passage for each index field."""
+    return {name: analyze(text, lang) for name, text in index_text(passage).items()}
+
+
 def tokenize_passages(passages: list[Passage], langs: dict[str, str | None]) -> dict[str, list[list[str]]]:
     """Token lists per index field for each passage, analysed in its article's language."""
     out: dict[str, list[list[str]]] = {f: [] for f in FIELDS}
     for passage in passages:
-        lang = langs.get(passage.article)
-        for name, text in index_text(passage).items():
-            out[name].append(analyze(text, lang))
+        for name, tokens in passage_tokens(passage, langs.get(passage.article)).items():
+            out[name].append(tokens)
     return out
 
 
@@ -65,21 +79,27 @@ def index_paths(
     index_dir: str | Path,
     base_url: str = DEFAULT_BASE_URL,
     progress: Callable[[int, int], None] | None = None,
+    crash_hook=None,
 ) -> IndexReport:
-    """Index every article under paths into index_dir (published atomically)."""
+    """Index every article under paths into index_dir (published atomically; the old index serves until then)."""
     started = time.perf_counter()
-    articles, skipped = load_articles(paths, base_url, progress)
-    if not articles:
-        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5]) or "no .txt, .md or .html files found"
-        raise FaqbotError(f"Nothing to index in {', '.join(map(str, paths))} ({reasons}). The existing index is unchanged.")
-    passages = passages_of(articles)
-    tokens = tokenize_passages(passages, {aid: a.lang for aid, a in articles})
-    built = build_index(passages, tokens, index_dir, articles=len(articles))
-    return IndexReport(
-        articles=len(articles),
-        faq_pairs=sum(p.kind == "faq" for p in passages),
-        paragraphs=sum(p.kind == "paragraph" for p in passages),
-        skipped=skipped,
-        seconds=time.perf_counter() - started,
-        version=built.version,
-    )
+    report = IndexReport()
+    writer = IndexWriter(index_dir, crash_hook)
+    try:
+        for article_id, article in iter_articles(paths, base_url, report.skipped, progress):
+            report.articles += 1
+            for passage in extract_passages(article, article_id):
+                writer.add(passage, passage_tokens(passage, article.lang))
+                if passage.kind == "faq":
+                    report.faq_pairs += 1
+                else:
+                    report.paragraphs += 1
+        if not report.articles:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5]) or "no .txt, .md or .html files found"
+            raise FaqbotError(f"Nothing to index in {', '.join(map(str, paths))} ({reasons}). The existing index is unchanged.")
+    except BaseException:
+        writer.abort()
+        raise
+    report.version = writer.publish(report.articles).version
+    report.seconds = time.perf_counter() - started
+    return report

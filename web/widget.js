@@ -259,13 +259,19 @@
     var queries = questionWords(question);
     var pattern = /[\p{L}\p{N}]+/gu;
     var last = 0;
+    var mark = null;
     var match;
     text = String(text);
     while (queries.length && (match = pattern.exec(text)) !== null) {
       var word = match[0].toLowerCase();
       if (STOPWORDS[word] || !queries.some(function (q) { return wordsMatch(word, q); })) continue;
-      if (match.index > last) fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
-      fragment.appendChild(el("mark", { text: match[0] }));
+      var between = text.slice(last, match.index);
+      if (mark && /^[ \t]+$/.test(between)) {
+        mark.textContent += between + match[0];  // "open source AI" reads better as one mark
+      } else {
+        if (between) fragment.appendChild(document.createTextNode(between));
+        mark = fragment.appendChild(el("mark", { text: match[0] }));
+      }
       last = match.index + match[0].length;
     }
     if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
@@ -361,7 +367,7 @@
   var titleEl = el("h2", { id: "faqbot-title", class: "title", text: config.title });
   var closeButton = el("button", { type: "button", class: "icon-button close", "aria-label": t.close,
     title: t.close }, [icon("close")]);
-  var header = el("header", { class: "header" }, [
+  var header = el("div", { class: "header" }, [
     el("div", { class: "avatar", "aria-hidden": "true" }, [icon("chat")]),
     el("div", { class: "heading" }, [titleEl, el("p", { class: "subtitle", text: t.subtitle })]),
     closeButton
@@ -583,6 +589,10 @@
     question = String(question || "").trim();
     if (!question || busy) return;
     input.value = "";
+    input.focus();  // a clicked chip or retry button may be about to disappear
+    // The starter chips belong to the greeting: once the reader has asked, they are clutter.
+    Array.prototype.forEach.call(log.querySelectorAll(".greeting .label, .greeting .chips"),
+      function (node) { node.remove(); });
     push({ type: "user", question: question });
     setBusy(true);
     announce(t.typing);
