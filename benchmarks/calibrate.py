@@ -21,11 +21,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faqbot.answer import CONFIDENCE_FEATURES, confidence_features  # noqa: E402
+from faqbot.answer import CONFIDENCE_FEATURES, AnswerSettings, confidence_features, rank_passages  # noqa: E402
+from faqbot.embed import load_embedder  # noqa: E402
 from faqbot.evaluate import gold_passages, load_queries  # noqa: E402
 from faqbot.index import Index  # noqa: E402
 from faqbot.pipeline import index_paths  # noqa: E402
-from faqbot.search import search  # noqa: E402
 
 DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
 DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"
@@ -61,16 +61,16 @@ def reliability(p: np.ndarray, y: np.ndarray) -> list[str]:
     return lines
 
 
-def collect(index: Index, queries, articles_dir: Path):
+def collect(index: Index, queries, articles_dir: Path, settings: AnswerSettings):
     passages = [index.passage(i) for i in range(index.n_passages)]
     rows = []
     for q in queries:
-        query, hits = search(index, q.query, 10)
-        if not hits:
+        query, ranked, _ = rank_passages(index, q.query, 10, settings)
+        if not ranked:
             rows.append((q, None, 0))
             continue
         gold = gold_passages(q, passages, articles_dir) if q.kind != "none" else set()
-        rows.append((q, confidence_features(index, query, hits, 0), int(hits[0].doc in gold)))
+        rows.append((q, confidence_features(index, query, ranked, 0), int(ranked[0].doc in gold)))
     return rows
 
 
@@ -78,7 +78,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("queries", nargs="?", default=str(DEFAULT_QUERIES))
     parser.add_argument("--out-of-scope", default=str(DEFAULT_OUT_OF_SCOPE))
+    parser.add_argument("--lexical", action="store_true", help="calibrate lexical-only ranking (no embeddings)")
     args = parser.parse_args(argv)
+    embedder = None if args.lexical else load_embedder()
     queries_path = Path(args.queries)
     articles_dir = queries_path.parent / "articles"
     in_scope = load_queries(queries_path)
@@ -87,9 +89,9 @@ def main(argv=None):
     half = {a for i, a in enumerate(articles) if i % 2 == 0}
 
     with tempfile.TemporaryDirectory() as tmp:
-        index_paths([articles_dir], tmp)
+        index_paths([articles_dir], tmp, embedder=embedder)
         index = Index.load(tmp)
-        rows = collect(index, in_scope + out_scope, articles_dir)
+        rows = collect(index, in_scope + out_scope, articles_dir, AnswerSettings(embedder=embedder))
 
     def split(part):
         chosen = [r for n, r in enumerate(rows) if r[1] is not None and
@@ -107,7 +109,7 @@ def main(argv=None):
     print("\nfitted on everything:")
     print("\n".join(reliability(predict(x, w), y)))
     print("\nCONFIDENCE_FEATURES =", CONFIDENCE_FEATURES)
-    print("CONFIDENCE_WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in w) + ")")
+    print(("LEXICAL" if embedder is None else "SEMANTIC") + "_WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in w) + ")")
 
     # Threshold trade-off, on all rows (questions with no searchable word are never answered).
     conf = np.array([predict(np.array([r[1]]), w)[0] if r[1] is not None else 0.0 for r in rows])

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from .errors import BadQuestion
 from .index import Index
 from .bm25 import K1
-from .search import Hit, Query, search, term_coverage
+from .search import Query, search, term_coverage
+from .semantic import RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, rerank
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
@@ -18,14 +19,20 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 
 # Logistic model of P(the passage answers the question) from the features below, fitted on the
 # dev set plus out-of-scope questions by benchmarks/calibrate.py (see README: quality).
-CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin")
-CONFIDENCE_WEIGHTS = (-3.5, 5.0, 3.0, 0.0, 0.0)
+# One set of weights for lexical-only ranking, one for semantic reranking (cosine is 0 without it).
+CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin", "cosine")
+LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0)
+SEMANTIC_WEIGHTS = (-4.072, 3.076, -0.720, -1.134, 2.631, 5.399)
+
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    """Knobs of the answer step (from configuration)."""
+    """Knobs of the answer step (from configuration); embedder None means lexical ranking only."""
 
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    embedder: object | None = None
+    semantic_weight: float = SEMANTIC_WEIGHT
+    rerank_depth: int = RERANK_DEPTH
 
 
 def check_question(question: object) -> str:
@@ -47,22 +54,44 @@ def check_top_k(top_k: object) -> int:
     return top_k
 
 
-def confidence_features(index: Index, query: Query, hits: list[Hit], rank: int) -> list[float]:
-    """Features of hits[rank] that predict whether it answers the question (see CONFIDENCE_FEATURES)."""
-    hit = hits[rank]
-    body = term_coverage(index, query, hit.doc, "body")
-    question = term_coverage(index, query, hit.doc, "question") if index.kinds[hit.doc] else 0.0
+@dataclass(frozen=True)
+class Ranked:
+    """A passage in the final order, with what its confidence is computed from."""
+
+    doc: int
+    score: float  # the ranking score: BM25, or the semantic mix when reranked
+    bm25: float
+    cosine: float = 0.0
+
+
+def confidence_features(index: Index, query: Query, ranked: list[Ranked], rank: int) -> list[float]:
+    """Features of ranked[rank] that predict whether it answers the question (see CONFIDENCE_FEATURES)."""
+    item = ranked[rank]
+    body = term_coverage(index, query, item.doc, "body")
+    question = term_coverage(index, query, item.doc, "question") if index.kinds[item.doc] else 0.0
     idf = index.fields["body"].idf
     best_possible = sum(c * float(idf[t]) * (K1 + 1) for t, c in query.known.items()) or 1.0
-    runner_up = hits[rank + 1].score if rank + 1 < len(hits) else 0.0
-    margin = (hit.score - runner_up) / hit.score if hit.score > 0 and rank == 0 else 0.0
-    return [1.0, body, question, min(hit.score / best_possible, 2.0), margin]
+    runner_up = ranked[rank + 1].score if rank + 1 < len(ranked) else 0.0
+    margin = (item.score - runner_up) / abs(item.score) if item.score and rank == 0 else 0.0
+    return [1.0, body, question, min(item.bm25 / best_possible, 2.0), max(min(margin, 1.0), 0.0), item.cosine]
 
 
-def confidence(features: list[float], weights: tuple[float, ...] = CONFIDENCE_WEIGHTS) -> float:
+def confidence(features: list[float], weights: tuple[float, ...]) -> float:
     """Estimated probability in [0, 1] that the passage answers the question."""
     z = sum(w * f for w, f in zip(weights, features))
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSettings) -> tuple[Query, list[Ranked], bool]:
+    """BM25 candidates, reranked semantically when an embedder and vectors are available."""
+    semantic = settings.embedder is not None and has_vectors(index)
+    depth = max(top_k, settings.rerank_depth) if semantic else top_k
+    query, hits = search(index, question, depth)
+    if not semantic or not hits:
+        return query, [Ranked(h.doc, h.score, h.score) for h in hits], semantic
+    vector = settings.embedder.encode([question])[0]
+    reranked = rerank(index, vector, hits, settings.semantic_weight)[:top_k]
+    return query, [Ranked(r.doc, r.score, r.bm25, r.cosine) for r in reranked], semantic
 
 
 def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings: AnswerSettings = AnswerSettings()) -> dict:
@@ -70,13 +99,14 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     started = time.perf_counter()
     question = check_question(question)
     top_k = check_top_k(top_k)
-    query, hits = search(index, question, top_k)
+    query, ranked, semantic = rank_passages(index, question, top_k, settings)
+    weights = SEMANTIC_WEIGHTS if semantic else LEXICAL_WEIGHTS
     results = []
-    for rank, hit in enumerate(hits):
-        results.append({**index.passage(hit.doc).to_dict(), "score": round(hit.score, 6),
-                        "confidence": round(confidence(confidence_features(index, query, hits, rank)), 4)})
+    for rank, item in enumerate(ranked):
+        results.append({**index.passage(item.doc).to_dict(), "score": round(item.score, 6),
+                        "confidence": round(confidence(confidence_features(index, query, ranked, rank), weights), 4)})
     answer = results[0] if results and results[0]["confidence"] >= settings.min_confidence else None
-    results += _suggestions(index, top_k - len(results), {h.doc for h in hits})
+    results += _suggestions(index, top_k - len(results), {r.doc for r in ranked})
     return {
         "question": question,
         "answer": answer,

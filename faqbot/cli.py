@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .answer import AnswerSettings, ask as answer_question
+from .answer import ask as answer_question
 from .config import Settings, load_settings
 from .errors import FaqbotError
 from .index import Index
@@ -71,7 +71,8 @@ def index(ctx, paths, index_dir, base_url):
     settings = _settings(ctx, index_dir=index_dir, base_url=base_url)
     sources = list(paths) or list(settings.sources)
     try:
-        report = index_paths(sources, settings.index_dir, settings.base_url, progress=_progress("Reading"))
+        report = index_paths(sources, settings.index_dir, settings.base_url, progress=_progress("Reading"),
+                             embedder=settings.embedder(), embed_progress=_progress("Embedding"))
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
     click.echo(
@@ -108,8 +109,7 @@ def ask(ctx, question, top_k, index_dir, as_json):
     settings = _settings(ctx, index_dir=index_dir)
     index = _load_index(settings)
     try:
-        response = answer_question(index, question, top_k or settings.top_k,
-                                   AnswerSettings(min_confidence=settings.min_confidence))
+        response = answer_question(index, question, top_k or settings.top_k, settings.answer_settings())
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
     if as_json:
@@ -153,7 +153,7 @@ def serve(ctx, host, port, workers, index_dir):
     if not (Path(settings.index_dir) / "manifest.json").exists():
         click.echo(f"No index in {settings.index_dir}: indexing {', '.join(settings.sources)} first.")
         try:
-            index_paths(list(settings.sources), settings.index_dir, settings.base_url)
+            index_paths(list(settings.sources), settings.index_dir, settings.base_url, embedder=settings.embedder())
         except FaqbotError as err:
             raise click.ClickException(str(err)) from None
     _load_index(settings)
@@ -170,7 +170,7 @@ def inspect(ctx, path, base_url, as_json):
 
     \b
     Examples:
-      faqbot inspect corpus/faq-basics.md
+      faqbot inspect corpus/bike-commuting.md
       faqbot inspect site/ --json | jq '.[0].passages'
     """
     from .extract import extract_passages
@@ -240,11 +240,11 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
         if index_dir is None:
             if not articles.is_dir():
                 raise click.ClickException(f"No articles folder at {articles}; pass --index or --articles.")
-            index_paths([articles], tmp, settings.base_url)
+            index_paths([articles], tmp, settings.base_url, embedder=settings.embedder())
         index = _load_index(settings if index_dir else load_settings({"index_dir": tmp}))
         passages = [index.passage(i) for i in range(index.n_passages)]
         position = {p.id: i for i, p in enumerate(passages)}
-        answer_settings = AnswerSettings(min_confidence=settings.min_confidence)
+        answer_settings = settings.answer_settings()
 
         def ranker(question):
             response = answer_question(index, question, 10, answer_settings)

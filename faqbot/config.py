@@ -24,9 +24,30 @@ class Settings:
     port: int = 8000
     workers: int = 2  # server processes for `faqbot serve`
     allowed_origins: tuple[str, ...] = ()  # extra CORS origins for /api/* (same origin and localhost always)
+    semantic: bool = True  # rerank BM25 candidates with sentence embeddings (FAQBOT_SEMANTIC=0: off)
+    semantic_weight: float = 0.7  # share of cosine similarity in the reranking mix
+    rerank_depth: int = 30  # BM25 candidates reranked per question
     log_questions: bool = True  # keep a question log (no IP addresses or personal data)
     question_log: str = ""  # SQLite file; empty = questions.sqlite beside the index directory
     log_retention_days: float = 90.0  # questions older than this are deleted
+
+    def answer_settings(self):
+        """The answer step's settings, with the embedding model loaded when semantic ranking is on."""
+        from .answer import AnswerSettings
+        from .embed import load_embedder
+
+        return AnswerSettings(
+            min_confidence=self.min_confidence,
+            embedder=load_embedder() if self.semantic else None,
+            semantic_weight=self.semantic_weight,
+            rerank_depth=self.rerank_depth,
+        )
+
+    def embedder(self):
+        """The embedding model for indexing, or None when semantic ranking is off or unavailable."""
+        from .embed import load_embedder
+
+        return load_embedder() if self.semantic else None
 
     @property
     def question_log_path(self) -> str:

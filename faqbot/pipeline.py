@@ -10,7 +10,11 @@ from typing import Callable, Iterator
 from .analyze import analyze
 from .errors import FaqbotError, SkipFile
 from .extract import extract_passages
+import numpy as np
+
+from .embed import MODEL_NAME
 from .index import FIELDS, IndexWriter, index_text
+from .semantic import embed_texts, embedding_texts, previous_vectors, text_key
 from .model import Article, Passage
 from .read import DEFAULT_BASE_URL, Skipped, find_sources, read_source
 
@@ -80,16 +84,28 @@ def index_paths(
     base_url: str = DEFAULT_BASE_URL,
     progress: Callable[[int, int], None] | None = None,
     crash_hook=None,
+    embedder=None,
+    embed_progress: Callable[[int, int], None] | None = None,
 ) -> IndexReport:
-    """Index every article under paths into index_dir (published atomically; the old index serves until then)."""
+    """Index every article under paths into index_dir (published atomically; the old index serves until then).
+
+    With an embedder (faqbot.embed), passages also get sentence embeddings for semantic reranking;
+    vectors of texts already embedded in the previous index are reused.
+    """
     started = time.perf_counter()
     report = IndexReport()
     writer = IndexWriter(index_dir, crash_hook)
+    questions: list[str] = []
+    texts: list[str] = []
     try:
         for article_id, article in iter_articles(paths, base_url, report.skipped, progress):
             report.articles += 1
             for passage in extract_passages(article, article_id):
                 writer.add(passage, passage_tokens(passage, article.lang))
+                if embedder is not None:
+                    question, text = embedding_texts(passage)
+                    questions.append(question)
+                    texts.append(text)
                 if passage.kind == "faq":
                     report.faq_pairs += 1
                 else:
@@ -97,9 +113,18 @@ def index_paths(
         if not report.articles:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5]) or "no .txt, .md or .html files found"
             raise FaqbotError(f"Nothing to index in {', '.join(map(str, paths))} ({reasons}). The existing index is unchanged.")
+        extra_arrays, extra_manifest = {}, {}
+        if embedder is not None:
+            vectors = embed_texts(embedder.encode, questions + texts, previous_vectors(index_dir), embed_progress)
+            extra_arrays = {
+                "question_vectors": vectors[: len(questions)],
+                "vectors": vectors[len(questions):],
+                "vector_keys": np.array([text_key(t) for t in questions + texts], dtype="S16"),
+            }
+            extra_manifest = {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1])}}
     except BaseException:
         writer.abort()
         raise
-    report.version = writer.publish(report.articles).version
+    report.version = writer.publish(report.articles, extra_arrays, extra_manifest).version
     report.seconds = time.perf_counter() - started
     return report

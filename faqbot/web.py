@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Blueprint, Flask, current_app, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from .answer import AnswerSettings, ask
+from .answer import ask
 from .config import Settings, load_settings
 from .errors import BadQuestion, FaqbotError
 from .live import LiveIndex
@@ -58,7 +58,7 @@ def api_ask():
     settings = _settings()
     try:
         response = ask(_index(), data.get("question"), data.get("top_k", settings.top_k),
-                       AnswerSettings(min_confidence=settings.min_confidence))
+                       current_app.extensions["faqbot.answer_settings"])
     except BadQuestion as err:
         raise ApiError(str(err)) from None
     log = current_app.extensions.get("faqbot.log")
@@ -140,12 +140,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["faqbot.settings"] = settings
     app.extensions["faqbot.live"] = LiveIndex(settings.index_dir)
+    app.extensions["faqbot.answer_settings"] = settings.answer_settings()
     if settings.log_questions:
         app.extensions["faqbot.log"] = QuestionLog(settings.question_log_path, settings.log_retention_days)
     app.register_blueprint(api)
 
     @app.get("/")
     def home():
+        return send_from_directory(WEB_DIR, "index.html")
+
+    @app.get("/articles/open-source-ai-must-win")
+    def demo_article():
+        # The demo page is this sample article, so answer links from it land on the passage.
         return send_from_directory(WEB_DIR, "index.html")
 
     @app.get("/widget.js")

@@ -247,8 +247,9 @@
   function wordsMatch(word, query) {
     if (word === query) return true;
     var shorter = Math.min(word.length, query.length);
-    if (shorter < 4) return false;
-    // Same stem, roughly: "challenge"/"challenges", "fund"/"funding", "important"/"importance".
+    if (shorter < 4 || Math.abs(word.length - query.length) > 4) return false;
+    // Same stem, roughly: "challenge"/"challenges", "fund"/"funding", "important"/"importance",
+    // but not "main"/"maintaining".
     var need = Math.max(4, shorter - 2);
     return word.slice(0, need) === query.slice(0, need);
   }
@@ -276,6 +277,12 @@
     }
     if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
     return fragment;
+  }
+
+  /** Whether two questions have the same words, ignoring case and punctuation. */
+  function sameWords(a, b) {
+    var words = function (text) { return (String(text).toLowerCase().match(/[\p{L}\p{N}]+/gu) || []).join(" "); };
+    return words(a) === words(b);
   }
 
   function chipLabel(passage) {
@@ -501,7 +508,7 @@
   function renderAnswer(entry) {
     var passage = entry.answer;
     var bubble = el("div", { class: "bubble answer" });
-    if (passage.kind === "faq" && passage.question) {
+    if (passage.kind === "faq" && passage.question && !sameWords(passage.question, entry.question)) {
       bubble.appendChild(el("p", { class: "faq-question", text: passage.question }));
     }
     var text = el("p", { class: "answer-text" });

@@ -58,7 +58,7 @@ def test_a_seed_question_gets_its_answer_with_a_deep_source_link(page, api, base
     expect(page.get_by_role("button", name=IMPORTANT)).to_be_visible()  # starter chip from /api/starters
     ask(page, IMPORTANT)
 
-    answer = page.locator(f"{WIDGET} .bubble.answer")
+    answer = page.locator(f"{WIDGET} .bubble.answer").first
     expect(answer).to_contain_text(expected["text"])
     link = answer.get_by_role("link", name=re.compile("Open Source AI Must Win"))
     expect(link).to_have_attribute("href", urljoin(base_url + "/", expected["link"]))
@@ -68,9 +68,13 @@ def test_a_seed_question_gets_its_answer_with_a_deep_source_link(page, api, base
     assert marks == ["Open source AI", "important"]
     expect(page.locator(f"{WIDGET} .bubble.typing")).to_have_count(0)
     expect(page.locator(f"{WIDGET} [role=status]")).to_contain_text("New answer: " + expected["text"][:40])
+    expect(answer.locator(".faq-question")).to_have_count(0)  # it would repeat the reader's question
+
+    ask(page, "funding challenges")  # other words: the FAQ question it matched is shown
+    expect(page.locator(f"{WIDGET} .bubble.answer .faq-question").last).to_have_text(CHALLENGES)
 
 
-def test_nonsense_gets_suggestions_and_a_suggestion_gets_its_answer(page):
+def test_nonsense_gets_suggestions_and_a_suggestion_gets_its_answer(page, api):
     open_widget(page)
     ask(page, NONSENSE)
     row = last_bot_row(page)
@@ -82,7 +86,7 @@ def test_nonsense_gets_suggestions_and_a_suggestion_gets_its_answer(page):
 
     chips.first.click()
     expect(page.locator(f"{WIDGET} .row.user").last).to_have_text("You: " + first)
-    expect(page.locator(f"{WIDGET} .bubble.answer .faq-question")).to_have_text(first)
+    expect(page.locator(f"{WIDGET} .bubble.answer .answer-text")).to_have_text(api_answer(api, first)["text"])
     expect(page.get_by_role("textbox", name="Type your question")).to_be_focused()
 
 
@@ -107,7 +111,7 @@ def test_the_whole_flow_works_with_the_keyboard_only(page, served):
         focus = page.evaluate(FOCUS)
         if focus["inWidget"]:
             break
-    assert focus["label"] == "Open chat: Ask about this article" and focus["tag"] == "BUTTON"
+    assert focus["label"] == "Open chat: Ask The Open Review" and focus["tag"] == "BUTTON"
     assert focus["ring"], "the launcher shows a visible focus ring"
 
     page.keyboard.press("Enter")
@@ -140,7 +144,7 @@ def test_the_whole_flow_works_with_the_keyboard_only(page, served):
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
     focus = page.evaluate(FOCUS)
-    assert focus["label"] == "Open chat: Ask about this article"
+    assert focus["label"] == "Open chat: Ask The Open Review"
     expect(page.get_by_role("button", name=OPEN)).to_have_attribute("aria-expanded", "false")
 
 
@@ -287,6 +291,9 @@ def test_history_survives_navigation_within_the_site(page):
 @pytest.mark.parametrize("width", [320, 375])
 def test_phone_width_is_full_screen_without_sideways_scroll(page, width):
     page.set_viewport_size({"width": width, "height": 640})
+    page.goto("/")
+    expect(page.get_by_role("button", name=OPEN)).to_be_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
     open_widget(page)
     ask(page, "Why is open source AI important? " + "supercalifragilistic" * 6)
     expect(page.locator(f"{WIDGET} .bubble.answer")).to_be_visible()

@@ -1,0 +1,100 @@
+"""Semantic reranking: sentence embeddings of passages, mixed with BM25 over the top candidates.
+
+BM25 finds the candidates; the embedding model (all-MiniLM-L6-v2, run offline in numpy) judges
+which of them means what the reader asked, even in other words. Passage vectors are stored with
+the index (float16, memory-mapped) and reused across builds for unchanged texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .index import Index
+from .model import Passage
+from .search import Hit
+
+RERANK_DEPTH = 30  # BM25 candidates re-scored per question
+SEMANTIC_WEIGHT = 0.7  # share of cosine similarity in the mixed score (the rest is normalised BM25)
+
+
+@dataclass(frozen=True)
+class Reranked:
+    """A candidate after reranking: mixed score, and the parts it was made from."""
+
+    doc: int
+    score: float
+    bm25: float
+    cosine: float
+
+
+def embedding_texts(passage: Passage) -> tuple[str, str]:
+    """What is embedded for a passage: (its question or text, its question with the answer or text)."""
+    if passage.question:
+        return passage.question, f"{passage.question} {passage.text}"
+    return passage.text, passage.text
+
+
+def text_key(text: str) -> bytes:
+    """A short content hash identifying an embedded text across builds."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def embed_texts(
+    encode: Callable[[list[str]], np.ndarray], texts: list[str], reuse: dict[bytes, np.ndarray],
+    progress: Callable[[int, int], None] | None = None, batch: int = 256,
+) -> np.ndarray:
+    """Embed texts as float16 rows, reusing vectors of texts embedded before (reuse: key -> vector)."""
+    keys = [text_key(t) for t in texts]
+    todo = list(dict.fromkeys(k for k in keys if k not in reuse))
+    text_of = dict(zip(keys, texts))
+    fresh: dict[bytes, np.ndarray] = {}
+    for start in range(0, len(todo), batch):
+        chunk = todo[start:start + batch]
+        for key, vector in zip(chunk, encode([text_of[k] for k in chunk])):
+            fresh[key] = vector.astype(np.float16)
+        if progress:
+            progress(min(start + batch, len(todo)), len(todo))
+    dim = next(iter(fresh.values()), next(iter(reuse.values()), np.zeros(384))).shape[0]
+    out = np.zeros((len(texts), dim), np.float16)
+    for row, key in enumerate(keys):
+        out[row] = fresh[key] if key in fresh else reuse[key]
+    return out
+
+
+def previous_vectors(index_dir) -> dict[bytes, np.ndarray]:
+    """key -> vector of the published index's embedded texts (empty when there is none)."""
+    try:
+        index = Index.load(index_dir)
+    except Exception:  # noqa: BLE001 - no usable previous index just means nothing to reuse
+        return {}
+    arrays = index.arrays
+    if "vector_keys" not in arrays:
+        return {}
+    keys, vectors = arrays["vector_keys"], np.concatenate([arrays["question_vectors"], arrays["vectors"]])
+    return {bytes(k): vectors[i] for i, k in enumerate(keys)}
+
+
+def has_vectors(index: Index) -> bool:
+    """Whether this index was built with passage embeddings."""
+    return "vectors" in index.arrays and "question_vectors" in index.arrays
+
+
+def rerank(index: Index, query_vector: np.ndarray, hits: list[Hit], weight: float = SEMANTIC_WEIGHT) -> list[Reranked]:
+    """Re-score BM25 hits by (1 - weight) * BM25 / best BM25 + weight * cosine, best first.
+
+    The cosine of an FAQ pair is the better of its question's and its question-with-answer's.
+    """
+    if not hits:
+        return []
+    docs = np.array([h.doc for h in hits])
+    q = query_vector.astype(np.float32)
+    cos = np.maximum(np.asarray(index.arrays["vectors"][docs], np.float32) @ q,
+                     np.asarray(index.arrays["question_vectors"][docs], np.float32) @ q)
+    best = max(h.score for h in hits) or 1.0
+    out = [Reranked(h.doc, (1 - weight) * h.score / best + weight * float(c), h.score, float(c))
+           for h, c in zip(hits, cos)]
+    return sorted(out, key=lambda r: (-r.score, r.doc))
