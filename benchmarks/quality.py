@@ -19,7 +19,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from dataclasses import replace  # noqa: E402
+
 from faqbot.answer import AnswerSettings, ask  # noqa: E402
+from faqbot.config import load_settings  # noqa: E402
+from faqbot.embed import load_embedder  # noqa: E402
 from faqbot.evaluate import evaluate, load_queries  # noqa: E402
 from faqbot.index import Index  # noqa: E402
 from faqbot.pipeline import index_paths, load_articles, passages_of  # noqa: E402
@@ -63,8 +67,7 @@ def bm25s_ranker(passages):
     return rank
 
 
-def faqbot_ranker(index: Index, threshold: float | None):
-    settings = AnswerSettings(min_confidence=threshold if threshold is not None else 0.0)
+def faqbot_ranker(index: Index, settings: AnswerSettings):
 
     def rank(question):
         response = ask(index, question, 10, settings)
@@ -89,16 +92,25 @@ def main(argv=None):
     queries = load_queries(queries_path)
     extra = load_queries(args.out_of_scope) if args.out_of_scope and Path(args.out_of_scope).exists() else []
 
+    settings = load_settings()
+    embedder = load_embedder() if settings.semantic else None
     with tempfile.TemporaryDirectory() as tmp:
-        index_paths([articles_dir], tmp)
+        index_paths([articles_dir], tmp, embedder=embedder)
         index = Index.load(tmp)
         passages = [index.passage(i) for i in range(index.n_passages)]
         assert [p.id for p in passages] == [p.id for p in passages_of(load_articles([articles_dir])[0])]
+        lexical = replace(settings.answer_settings(), embedder=None)
         rows = [
             ("rank-bm25 (whitespace)", evaluate(rank_bm25_ranker(passages), queries, passages, articles_dir)),
             ("bm25s (stem+stop)", evaluate(bm25s_ranker(passages), queries, passages, articles_dir)),
-            ("faqbot", evaluate(faqbot_ranker(index, None), queries + extra, passages, articles_dir)),
+            ("faqbot lexical only", evaluate(faqbot_ranker(index, lexical), queries + extra, passages, articles_dir)),
         ]
+        if embedder is not None:
+            semantic = replace(lexical, embedder=embedder)
+            rows.append(("faqbot (semantic rerank)", evaluate(faqbot_ranker(index, semantic), queries + extra,
+                                                              passages, articles_dir)))
+        else:
+            print("semantic reranking is off (FAQBOT_SEMANTIC=0 or model not installed)")
         faqbot_report = rows[-1][1]
 
     print(f"{len(queries)} queries on {len(passages)} passages ({queries_path}); "
@@ -112,7 +124,7 @@ def main(argv=None):
               f"{f.get('hit@1', 0):.3f}     | {f.get('mrr@10', 0):.3f}   | {p.get('hit@1', 0):.3f}      | "
               f"{p.get('mrr@10', 0):.3f}    |")
     o = faqbot_report["overall"]
-    print(f"\nfaqbot with its no-answer threshold: answers {o['answered']:.1%} of in-scope questions, "
+    print(f"\n{rows[-1][0]} with its no-answer threshold ({settings.min_confidence}): answers {o['answered']:.1%} of in-scope questions, "
           f"right first passage AND answered: {o['answered_hit@1']:.3f} (vs Hit@1 {o['hit@1']:.3f} without threshold)")
     if "no_answer" in faqbot_report:
         na = faqbot_report["no_answer"]

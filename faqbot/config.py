@@ -18,7 +18,7 @@ class Settings:
     index_dir: str = ".faqbot/index"  # where `faqbot index` writes and the API reads
     sources: tuple[str, ...] = ("corpus",)  # folders/files `faqbot index` reads by default
     base_url: str = "/articles/"  # URL prefix for articles that don't state their own URL
-    min_confidence: float = 0.5  # below this the answer is null and results are suggestions
+    min_confidence: float = 0.35  # below this the answer is null and results are suggestions
     top_k: int = 5  # results returned when the request does not say
     host: str = "127.0.0.1"
     port: int = 8000
