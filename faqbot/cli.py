@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -40,7 +41,16 @@ def _progress(label: str):
     return update
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+COMPLETION_HELP = """\b
+Shell completion (bash, zsh or fish), e.g. in ~/.bashrc:
+  eval "$(_FAQBOT_COMPLETE=bash_source faqbot)"
+  (zsh: zsh_source in ~/.zshrc; fish: _FAQBOT_COMPLETE=fish_source faqbot | source)
+
+\b
+Settings come from faqbot.toml, then FAQBOT_<NAME> variables, then flags."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=COMPLETION_HELP)
 @click.version_option(__version__, prog_name="faqbot")
 def cli():
     """faqbot: answer readers' questions from your articles.
@@ -49,7 +59,9 @@ def cli():
     Quick start:
       faqbot index corpus/                # build the index
       faqbot ask "what is open source AI?"
+      faqbot chat                         # interactive session for support staff
       faqbot serve                        # API + chat widget on http://127.0.0.1:8000
+      faqbot report --since 7d            # what readers asked, what went unanswered
     """
 
 
@@ -57,22 +69,29 @@ def cli():
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--index", "index_dir", metavar="DIR", help="Index directory [default: .faqbot/index, or FAQBOT_INDEX_DIR].")
 @click.option("--base-url", metavar="URL", help="URL prefix for articles without their own URL [default: /articles/].")
+@click.option("--sitemap", "sitemaps", multiple=True, metavar="URL", help="Index the pages of this sitemap (repeatable).")
+@click.option("--urls", "url_lists", multiple=True, metavar="FILE", help="Index the pages listed in FILE, one URL a line.")
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of re-reading only new or changed sources.")
 @click.pass_context
-def index(ctx, paths, index_dir, base_url):
-    """Index articles (.txt, .md, .html) from PATHS (files or folders, recursive).
+def index(ctx, paths, index_dir, base_url, sitemaps, url_lists, full):
+    """Index articles (.txt, .md, .html) from PATHS (files or folders, recursive) and web pages.
+
+    Only new or changed sources are read again. With no PATHS, --sitemap or --urls, indexes the
+    configured sources, sitemaps and URL lists.
 
     \b
     Examples:
       faqbot index                        # the configured sources (default: corpus/)
       faqbot index docs/ blog/ --base-url https://example.com/blog/
+      faqbot index --sitemap https://example.com/sitemap.xml
+      faqbot index --full                 # rebuild from scratch
     """
-    from .pipeline import index_paths
+    from .reindex import refresh, summary_lines
 
     settings = _settings(ctx, index_dir=index_dir, base_url=base_url)
-    sources = list(paths) or list(settings.sources)
     try:
-        report = index_paths(sources, settings.index_dir, settings.base_url, progress=_progress("Reading"),
-                             embedder=settings.embedder(), embed_progress=_progress("Embedding"))
+        report = refresh(settings, paths, sitemaps, url_lists, full, progress=_progress("Reading"),
+                         crawl_progress=_progress("Fetching"), embed_progress=_progress("Embedding"))
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
     click.echo(
@@ -83,6 +102,8 @@ def index(ctx, paths, index_dir, base_url):
         click.echo(f"Skipped {len(report.skipped)} files:")
         for skipped in report.skipped:
             click.echo(f"  {skipped.path}: {skipped.reason}")
+    for line in summary_lines(report):
+        click.echo(line)
 
 
 def _load_index(settings: Settings) -> Index:
@@ -97,14 +118,21 @@ def _load_index(settings: Settings) -> Index:
 @click.option("--top", "top_k", type=click.IntRange(1, 50), default=None, help="How many passages to show [default: 5].")
 @click.option("--index", "index_dir", metavar="DIR", help="Index directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the API's JSON response.")
+@click.option("--log", "log_it", is_flag=True, help="Record the question in the question log [default: off].")
 @click.pass_context
-def ask(ctx, question, top_k, index_dir, as_json):
+def ask(ctx, question, top_k, index_dir, as_json, log_it):
     """Answer QUESTION from the index.
+
+    Prints the answer with its matching words highlighted, its source and deep link (clickable
+    in terminals that support links), score and confidence; --top K adds a table of the K best
+    passages. Colour only on a terminal and never with NO_COLOR set. Staff questions are not
+    written to the question log unless you pass --log.
 
     \b
     Examples:
       faqbot ask "What are the main challenges of open source AI?"
-      faqbot ask "refund policy" --top 3 --json
+      faqbot ask "refund policy" --top 3
+      faqbot ask "refund policy" --json | jq .answer.link
     """
     settings = _settings(ctx, index_dir=index_dir)
     index = _load_index(settings)
@@ -112,25 +140,14 @@ def ask(ctx, question, top_k, index_dir, as_json):
         response = answer_question(index, question, top_k or settings.top_k, settings.answer_settings())
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
+    if log_it:
+        _question_log(settings).record_question(response["question"], response)
     if as_json:
         click.echo(json.dumps(response, ensure_ascii=False))
         return
-    answer = response["answer"]
-    if answer:
-        if answer["question"]:
-            click.echo(f"Q: {answer['question']}")
-        click.echo(answer["text"])
-        click.echo(f"\nSource: {answer['title']}" + (f" > {answer['section']}" if answer["section"] else ""))
-        click.echo(f"Link:   {answer['link']}")
-        click.echo(f"Score:  {answer['score']:.2f}   confidence {answer['confidence']:.0%}")
-    else:
-        click.echo("No confident answer.")
-    others = [r for r in response["results"] if r is not answer and r["score"] > 0]
-    if top_k and others:
-        click.echo("\nOther passages:" if answer else "\nClosest passages:")
-        for n, r in enumerate(others, 1):
-            label = r["question"] or r["text"][:70].replace("\n", " ")
-            click.echo(f"  {n}. [{r['score']:.2f}] {label}  ({r['link']})")
+    from .terminal import Style, format_ask
+
+    click.echo(format_ask(response, Style.detect(sys.stdout, os.environ), top_k))
 
 
 @cli.command()
@@ -183,7 +200,7 @@ def inspect(ctx, path, base_url, as_json):
         passages = extract_passages(article, article_id)
         out.append({
             "title": article.title, "url": article.url, "lang": article.lang,
-            "sections": list(dict.fromkeys(b.text for b in article.blocks if b.kind == "heading")),
+            "sections": list(dict.fromkeys(p.section for p in passages if p.section)),
             "passages": [p.to_dict() for p in passages],
         })
     if as_json:
@@ -255,6 +272,87 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(format_report(report, misses))
+
+
+def _question_log(settings: Settings):
+    from .qlog import QuestionLog
+
+    return QuestionLog(settings.question_log_path, settings.log_retention_days)
+
+
+@cli.command()
+@click.option("--top", "top_k", type=click.IntRange(1, 50), default=None, help="Passages fetched per question [default: 5].")
+@click.option("--index", "index_dir", metavar="DIR", help="Index directory.")
+@click.option("--history", type=click.Path(dir_okay=False), default=None,
+              help="History file [default: chat_history beside the question log].")
+@click.option("--log", "log_it", is_flag=True, help="Record the questions in the question log [default: off].")
+@click.pass_context
+def chat(ctx, top_k, index_dir, history, log_it):
+    """Ask question after question in an interactive session (for support staff).
+
+    Type a question and press Enter. Line editing and history work as in a shell (arrow keys,
+    Ctrl-R). Commands: :top N lists the N best passages for the last question, :open N shows
+    passage N in full, :help, :quit (or Ctrl-D). Every state is said in words, so it works with a
+    screen reader; colour only on a terminal and never with NO_COLOR set. Questions are not written
+    to the question log unless you pass --log.
+
+    \b
+    Examples:
+      faqbot chat
+      faqbot chat --index site-index/ --top 10
+      NO_COLOR=1 faqbot chat
+    """
+    from .chat import ChatSession, run
+    from .terminal import Style
+
+    settings = _settings(ctx, index_dir=index_dir)
+    index = _load_index(settings)
+    session = ChatSession(index, settings.answer_settings(), Style.detect(sys.stdout, os.environ), click.echo,
+                          top_k or settings.top_k, _question_log(settings) if log_it else None)
+    run(session, Path(history) if history else Path(settings.question_log_path).parent / "chat_history")
+
+
+@cli.command()
+@click.option("--since", default="7d", show_default=True, metavar="WHEN",
+              help="Start of the period: 24h, 7d, 2w, a date (2024-05-01) or all.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="Output format.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Rows per section.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None,
+              help="Question log file [default: questions.sqlite beside the index].")
+@click.option("--index", "index_dir", metavar="DIR", help="Index directory (for article titles).")
+@click.pass_context
+def report(ctx, since, fmt, limit, log_path, index_dir):
+    """Summarise the question log: most asked, unanswered, not helpful, top articles.
+
+    Unanswered questions that are the same question in other words ("how much does it cost" /
+    "what is the price") are grouped, by sentence embeddings when semantic ranking is on, else
+    by shared words. The same report is a web page at /admin/report (set admin_token).
+
+    \b
+    Examples:
+      faqbot report
+      faqbot report --since 30d --limit 20
+      faqbot report --since 2024-05-01 --format csv > questions.csv
+      faqbot report --format json | jq '.unanswered[0]'
+    """
+    import time
+
+    from .report import build_report, parse_since, render_csv, render_json, render_table
+
+    settings = _settings(ctx, index_dir=index_dir, question_log=log_path)
+    try:
+        index = Index.load(settings.index_dir)
+    except FaqbotError:
+        index = None  # titles are a nicety: report from the log alone
+    now = time.time()
+    try:
+        data = build_report(settings.question_log_path, parse_since(since, now), now,
+                            embedder=settings.embedder(), index=index, limit=limit)
+    except FaqbotError as err:
+        raise click.ClickException(str(err)) from None
+    render = {"table": render_table, "csv": render_csv, "json": render_json}[fmt]
+    click.echo(render(data), nl=fmt != "csv")
 
 
 def _short(text: str, width: int = 90) -> str:
