@@ -16,6 +16,9 @@ MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
 DEFAULT_TOP_K = 5
 DEFAULT_MIN_CONFIDENCE = 0.35  # chosen on the dev set: see README, quality
+# With semantic reranking, a passage whose meaning is this far from the question is never the
+# answer, whatever its word overlap ("thanks!" matching a passage that says "thanks").
+DEFAULT_MIN_COSINE = 0.2
 
 # Logistic model of P(the passage answers the question) from the features below, fitted on the
 # dev set plus out-of-scope questions by benchmarks/calibrate.py (see README: quality).
@@ -33,6 +36,7 @@ class AnswerSettings:
     embedder: object | None = None
     semantic_weight: float = SEMANTIC_WEIGHT
     rerank_depth: int = RERANK_DEPTH
+    min_cosine: float = DEFAULT_MIN_COSINE
 
 
 def check_question(question: object) -> str:
@@ -105,7 +109,10 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     for rank, item in enumerate(ranked):
         results.append({**index.passage(item.doc).to_dict(), "score": round(item.score, 6),
                         "confidence": round(confidence(confidence_features(index, query, ranked, rank), weights), 4)})
-    answer = results[0] if results and results[0]["confidence"] >= settings.min_confidence else None
+    confident = bool(results) and results[0]["confidence"] >= settings.min_confidence
+    if semantic and ranked and ranked[0].cosine < settings.min_cosine:
+        confident = False
+    answer = results[0] if confident else None
     results += _suggestions(index, top_k - len(results), {r.doc for r in ranked})
     return {
         "question": question,

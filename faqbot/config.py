@@ -27,9 +27,19 @@ class Settings:
     semantic: bool = True  # rerank BM25 candidates with sentence embeddings (FAQBOT_SEMANTIC=0: off)
     semantic_weight: float = 0.7  # share of cosine similarity in the reranking mix
     rerank_depth: int = 30  # BM25 candidates reranked per question
+    min_cosine: float = 0.2  # with semantic ranking, no answer below this cosine similarity
+    sitemaps: tuple[str, ...] = ()  # sitemap URLs `faqbot index` crawls by default (sitemap indexes, .gz too)
+    url_lists: tuple[str, ...] = ()  # files of page URLs, one a line, `faqbot index` fetches by default
+    allowed_hosts: tuple[str, ...] = ()  # hosts a crawl may fetch besides each sitemap's own
+    crawl_concurrency: int = 4  # pages fetched at once
+    crawl_timeout: float = 10.0  # seconds per page request
+    crawl_max_page_bytes: int = 5_000_000  # larger pages fail (and keep their previous passages)
+    admin_token: str = ""  # Bearer token for the admin API (POST /api/reindex); empty = admin API off
     log_questions: bool = True  # keep a question log (no IP addresses or personal data)
     question_log: str = ""  # SQLite file; empty = questions.sqlite beside the index directory
     log_retention_days: float = 90.0  # questions older than this are deleted
+    rate_limit: int = 60  # POST /api/ask and /api/feedback requests per minute per client (0 = off)
+    trust_proxy: bool = False  # take the client address from the first X-Forwarded-For hop (behind a proxy only)
 
     def answer_settings(self):
         """The answer step's settings, with the embedding model loaded when semantic ranking is on."""
@@ -41,6 +51,7 @@ class Settings:
             embedder=load_embedder() if self.semantic else None,
             semantic_weight=self.semantic_weight,
             rerank_depth=self.rerank_depth,
+            min_cosine=self.min_cosine,
         )
 
     def embedder(self):
