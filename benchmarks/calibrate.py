@@ -21,7 +21,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faqbot.answer import CONFIDENCE_FEATURES, AnswerSettings, confidence_features, rank_passages  # noqa: E402
+from faqbot.answer import CONFIDENCE_FEATURES, DEFAULT_MIN_COSINE, AnswerSettings, confidence_features, rank_passages  # noqa: E402
 from faqbot.embed import load_embedder  # noqa: E402
 from faqbot.evaluate import gold_passages, load_queries  # noqa: E402
 from faqbot.index import Index  # noqa: E402
@@ -113,15 +113,19 @@ def main(argv=None):
 
     # Threshold trade-off, on all rows (questions with no searchable word are never answered).
     conf = np.array([predict(np.array([r[1]]), w)[0] if r[1] is not None else 0.0 for r in rows])
+    cosine = np.array([r[1][CONFIDENCE_FEATURES.index("cosine")] if r[1] is not None else -1.0 for r in rows])
     right = np.array([r[2] for r in rows], dtype=bool)
     is_oos = np.array([r[0].kind == "none" for r in rows])
     base = right[~is_oos].mean()
-    print(f"\n| threshold | in-scope right AND answered | drop vs no threshold | out-of-scope not answered |")
-    print("|---|---|---|---|")
-    for t in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-        answered = conf >= t
-        hit = (right & answered)[~is_oos].mean()
-        print(f"| {t:.1f} | {hit:.3f} | {100 * (base - hit):.1f} pts | {(~answered)[is_oos].mean():.3f} |")
+    floors = (None,) if embedder is None else (None, DEFAULT_MIN_COSINE)
+    print("\n| min_confidence | min_cosine | in-scope right AND answered | drop vs no threshold | out-of-scope not answered |")
+    print("|---|---|---|---|---|")
+    for floor in floors:
+        for t in (0.0, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6):
+            answered = (conf >= t) & (cosine >= floor if floor is not None else True)
+            hit = (right & answered)[~is_oos].mean()
+            print(f"| {t:.2f} | {floor if floor is not None else '-'} | {hit:.3f} | {100 * (base - hit):.1f} pts "
+                  f"| {(~answered)[is_oos].mean():.3f} |")
 
 
 if __name__ == "__main__":
