@@ -280,7 +280,7 @@ def _question_log(settings: Settings):
     return QuestionLog(settings.question_log_path, settings.log_retention_days)
 
 
-@cli.command()
+@cli.command(short_help="Interactive question-and-answer session for support staff.")
 @click.option("--top", "top_k", type=click.IntRange(1, 50), default=None, help="Passages fetched per question [default: 5].")
 @click.option("--index", "index_dir", metavar="DIR", help="Index directory.")
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
@@ -312,7 +312,7 @@ def chat(ctx, top_k, index_dir, history, log_it):
     run(session, Path(history) if history else Path(settings.question_log_path).parent / "chat_history")
 
 
-@cli.command()
+@cli.command(short_help="Question-log report: most asked, unanswered, not helpful.")
 @click.option("--since", default="7d", show_default=True, metavar="WHEN",
               help="Start of the period: 24h, 7d, 2w, a date (2024-05-01) or all.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,

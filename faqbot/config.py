@@ -34,7 +34,7 @@ class Settings:
     crawl_concurrency: int = 4  # pages fetched at once
     crawl_timeout: float = 10.0  # seconds per page request
     crawl_max_page_bytes: int = 5_000_000  # larger pages fail (and keep their previous passages)
-    admin_token: str = ""  # Bearer token for the admin API (POST /api/reindex); empty = admin API off
+    admin_token: str = ""  # Bearer token for the admin API (POST /api/reindex, GET /admin/report); empty = off
     log_questions: bool = True  # keep a question log (no IP addresses or personal data)
     question_log: str = ""  # SQLite file; empty = questions.sqlite beside the index directory
     log_retention_days: float = 90.0  # questions older than this are deleted

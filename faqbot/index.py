@@ -34,6 +34,7 @@ FORMAT = "faqbot-index"
 FORMAT_VERSION = 1
 FIELDS = ("body", "question")
 MAX_TERM_BYTES = 40  # longer tokens are cut: they are noise (hashes, URLs) and bloat the term table
+TERM_CACHE_SIZE = 200_000  # query words remembered per loaded index (bounded: questions are user input)
 KEEP_VERSIONS = 2  # the published version and the one before it, for readers still holding it
 
 
@@ -53,6 +54,11 @@ def index_text(passage: Passage) -> dict[str, str]:
 def encode_term(term: str) -> bytes:
     """A term as stored in the sorted term table."""
     return term.encode("utf-8")[:MAX_TERM_BYTES]
+
+
+def store_line(passage: Passage) -> bytes:
+    """A passage as one line of the JSON-lines passage store."""
+    return json.dumps({**passage.to_dict(), "article": passage.article}, ensure_ascii=False).encode() + b"\n"
 
 
 @dataclass
@@ -78,6 +84,12 @@ class _FieldBuffer:
     def add(self, term_ids: list[int]) -> None:
         self.pending.extend(term_ids)
         self.pending_lengths.append(len(term_ids))
+        if len(self.pending) >= self.CHUNK_TOKENS:
+            self.flush()
+
+    def add_many(self, term_ids: list[int], lengths: list[int]) -> None:
+        self.pending.extend(term_ids)
+        self.pending_lengths.extend(lengths)
         if len(self.pending) >= self.CHUNK_TOKENS:
             self.flush()
 
@@ -133,11 +145,34 @@ class IndexWriter:
                     term = vocab[key] = len(vocab)
                 ids.append(term)
             buffer.add(ids)
-        line = json.dumps({**passage.to_dict(), "article": passage.article}, ensure_ascii=False).encode() + b"\n"
+        self._append(store_line(passage), passage.kind == "faq")
+
+    def add_encoded(self, lines: bytes, faq: list[bool], terms: dict[str, tuple[list[bytes], np.ndarray, list[int]]]) -> None:
+        """Append several passages at once: same result as add() on each, with the per-token work in numpy.
+
+        lines: their store_line()s joined; terms: per field, the distinct encode_term()ed tokens,
+        every token in order as a position in that list, and each passage's token count.
+        Re-indexing cached passages (faqbot.incremental) uses it.
+        """
+        vocab = self.vocab
+        for field, buffer in self.fields.items():
+            distinct, positions, counts = terms[field]
+            new = set(distinct).difference(vocab)
+            for key in sorted(new):  # provisional ids only need to be unique: terms are sorted at publish
+                vocab[key] = len(vocab)
+            ids = np.fromiter(map(vocab.__getitem__, distinct), dtype=np.int64, count=len(distinct))
+            buffer.add_many(ids[positions].tolist(), counts)
+        ends = np.flatnonzero(np.frombuffer(lines, dtype=np.uint8) == 10) + 1 + self.offsets[-1]
+        self.store.write(lines)
+        self.store_digest.update(lines)
+        self.offsets.extend(ends.tolist())
+        self.kinds.extend(faq)
+
+    def _append(self, line: bytes, faq: bool) -> None:
         self.store.write(line)
         self.store_digest.update(line)
         self.offsets.append(self.offsets[-1] + len(line))
-        self.kinds.append(passage.kind == "faq")
+        self.kinds.append(faq)
 
     def publish(self, articles: int, extra_arrays: dict[str, np.ndarray] | None = None, extra_manifest: dict | None = None) -> BuiltIndex:
         """Finish every file, then make this version the published one (the manifest swap)."""
@@ -300,6 +335,8 @@ class Index:
         }
         self._store = store
         self._offsets = arrays["passages.offsets"]
+        self._term_ids: dict[str, int | None] = {}
+        self._max_weights: dict[tuple[int, int], float] = {}
 
     @classmethod
     def load(cls, index_dir: str | Path) -> "Index":
@@ -314,7 +351,8 @@ class Index:
                 if path.stat().st_size != info["bytes"]:
                     raise IndexInvalid(f"{path} is truncated or changed since the build. Rebuild with `faqbot index --full`.")
                 if name.endswith(".npy"):
-                    arrays[name[:-4]] = np.load(path, mmap_mode="r", allow_pickle=False)
+                    # A plain ndarray view of the mapping: slicing a np.memmap costs microseconds more.
+                    arrays[name[:-4]] = np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
             n = int(manifest["counts"]["passages"])
             store_path = data / "passages.jsonl"
             store = np.memmap(store_path, dtype=np.uint8, mode="r") if store_path.stat().st_size else np.zeros(0, np.uint8)
@@ -328,9 +366,32 @@ class Index:
 
     def term_id(self, term: str) -> int | None:
         """Row of term in the sorted term table, or None if no passage has it."""
-        key = encode_term(term)
-        i = int(np.searchsorted(self.terms, key))
-        return i if i < len(self.terms) and self.terms[i] == key else None
+        return self.term_ids([term])[0]
+
+    def term_ids(self, terms: list[str]) -> list[int | None]:
+        """Rows of several terms in the term table (None if unknown), with one binary search for all."""
+        cache = self._term_ids
+        missing = [t for t in terms if t not in cache]
+        if not missing:
+            return [cache[t] for t in terms]
+        found: dict[str, int | None] = dict.fromkeys(missing)
+        if len(self.terms):
+            keys = np.array([encode_term(t) for t in missing], dtype=f"S{MAX_TERM_BYTES}")
+            rows = np.minimum(np.searchsorted(self.terms, keys), len(self.terms) - 1)
+            hits = self.terms[rows] == keys
+            found = {t: int(r) if h else None for t, r, h in zip(missing, rows.tolist(), hits.tolist())}
+        if len(cache) < TERM_CACHE_SIZE:
+            cache.update(found)
+        return [found[t] if t in found else cache[t] for t in terms]
+
+    def max_weight(self, postings: Postings, term: int) -> float:
+        """The largest weight in a term's postings (computed on first use, then remembered)."""
+        key = (id(postings), term)
+        value = self._max_weights.get(key)
+        if value is None:
+            lo, hi = int(postings.indptr[term]), int(postings.indptr[term + 1])
+            value = self._max_weights[key] = float(postings.weights[lo:hi].max()) if hi > lo else 0.0
+        return value
 
     def passage(self, i: int) -> Passage:
         """Passage number i, decoded from the store on demand."""

@@ -60,6 +60,7 @@ class LiveIndex:
             if self._index is None or str(err) != self.last_error:
                 log.warning("faqbot: %s%s", err, " (still serving the previous index)" if self._index else "")
             self.last_error = str(err)
-            self._stamp = stamp
+            if self._manifest_stamp() == stamp:  # else a newer version was published meanwhile: retry it
+                self._stamp = stamp
             return
         self._index, self._stamp, self.last_error = index, stamp, None

@@ -6,10 +6,12 @@ import math
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .analyze import analyze
+from .bm25 import Postings
 from .index import Index
 
 # How much a match on the FAQ question itself adds to the body score (see README: quality).
@@ -31,7 +33,7 @@ class Query:
     terms: Counter
     ids: dict[str, int | None]
 
-    @property
+    @cached_property
     def known(self) -> dict[int, int]:
         return {self.ids[t]: c for t, c in self.terms.items() if self.ids[t] is not None}
 
@@ -39,22 +41,22 @@ class Query:
 def parse_query(index: Index, question: str) -> Query:
     """Analyse a question with the index's analyzer and look its terms up."""
     terms = Counter(analyze(question))
-    return Query(terms=terms, ids={t: index.term_id(t) for t in terms})
+    return Query(terms=terms, ids=dict(zip(terms, index.term_ids(list(terms)))))
 
 
-class _Accumulator(threading.local):
-    """A per-thread dense score buffer, reset after each query so only touched entries cost time."""
+class _Buffer(threading.local):
+    """A per-thread dense score buffer, zeroed again after each query at the touched entries only."""
 
     def __init__(self):
-        self.buffer = np.zeros(0)
+        self.scores = np.zeros(0)
 
     def get(self, n: int) -> np.ndarray:
-        if len(self.buffer) != n:
-            self.buffer = np.zeros(n)
-        return self.buffer
+        if len(self.scores) != n:
+            self.scores = np.zeros(n)
+        return self.scores
 
 
-_accumulator = _Accumulator()
+_buffer = _Buffer()
 
 
 def _postings_lists(index: Index, fields: dict[str, float], term_counts: dict[int, int]):
@@ -73,20 +75,20 @@ def score_candidates(index: Index, query: "Query | _QueryIds", fields: dict[str,
     scores are added into a reused dense buffer and read back at the touched positions only.
     """
     fields = FIELD_WEIGHTS if fields is None else fields
-    acc = _accumulator.get(index.n_passages)
+    acc = _buffer.get(index.n_passages)
     touched = []
-    for docs, weights, scale in _postings_lists(index, fields, query.known):
-        if scale == 1:
-            acc[docs] += weights
-        else:
-            acc[docs] += weights * scale
-        touched.append(docs)
-    if not touched:
-        return np.zeros(0, np.int32), np.zeros(0)
-    docs = touched[0] if len(touched) == 1 else np.concatenate(touched)
-    scores = acc[docs]
-    acc[docs] = 0.0
-    return docs, scores
+    try:
+        for docs, weights, scale in _postings_lists(index, fields, query.known):
+            # Fancy-index += is exact here: a passage occurs once in a postings list.
+            acc[docs] += weights if scale == 1 else weights * scale
+            touched.append(docs)
+        if not touched:
+            return np.zeros(0, np.int32), np.zeros(0)
+        docs = touched[0] if len(touched) == 1 else np.concatenate(touched)
+        return docs, acc[docs]
+    finally:
+        for docs in touched:
+            acc[docs] = 0.0
 
 
 def field_scores(index: Index, field: str, term_counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -110,21 +112,207 @@ def top_hits(docs: np.ndarray, scores: np.ndarray, k: int, repeats: int = 1) -> 
     """
     if k <= 0 or not len(docs):
         return []
+    return _best(docs, scores, k, repeats)
+
+
+def _best(docs: np.ndarray, scores: np.ndarray, k: int, repeats: int = 1, head: tuple[int, int] | None = None) -> list[Hit]:
+    """The k best docs, best first, ties (also at the k-th place) broken by index order.
+
+    A doc may occur up to `repeats` times, always with the same score. head = (start, stop)
+    marks a run of at least k distinct docs: the k-th best score among them is a threshold no
+    top-k doc is below, found without partitioning everything.
+    """
     want = k * repeats
     if len(docs) > want:
-        keep = np.argpartition(-scores, want - 1)[:want]
+        if head is not None:
+            lo, hi = head
+            threshold = np.partition(scores[lo:hi], hi - lo - k)[hi - lo - k]
+        else:
+            # The k * repeats best entries hold at least k distinct docs.
+            threshold = np.partition(scores, len(scores) - want)[len(scores) - want]
+        keep = np.flatnonzero(scores >= threshold)
         docs, scores = docs[keep], scores[keep]
-    docs, first = np.unique(docs, return_index=True)
-    scores = scores[first]
-    order = np.lexsort((docs, -scores))[:k]
-    return [Hit(int(docs[i]), float(scores[i])) for i in order]
+        if head is not None and len(docs) > 4 * want:
+            return _best(docs, scores, k, repeats)
+    order = np.lexsort((docs, -scores))
+    docs, scores = docs[order], scores[order]
+    if repeats > 1 and len(docs) > 1:
+        # Repeats of a doc are adjacent now: same score, same doc.
+        first = np.empty(len(docs), dtype=bool)
+        first[0] = True
+        np.not_equal(docs[1:], docs[:-1], out=first[1:])
+        docs, scores = docs[first], scores[first]
+    return [Hit(d, s) for d, s in zip(docs[:k].tolist(), scores[:k].tolist())]
+
+
+class _List:
+    """One postings list of the query: a term in a field, its weights scaled by count and field weight."""
+
+    __slots__ = ("size", "lo", "postings", "term", "scale", "bound")
+
+    def __init__(self, size: int, lo: int, postings: Postings, term: int, scale: float):
+        self.size, self.lo, self.postings, self.term, self.scale = size, lo, postings, term, scale
+
+    @property
+    def docs(self) -> np.ndarray:
+        return self.postings.docs[self.lo:self.lo + self.size]
+
+    @property
+    def weights(self) -> np.ndarray:
+        weights = self.postings.weights[self.lo:self.lo + self.size]
+        return weights if self.scale == 1 else weights * self.scale
+
+    def lookup(self, docs: np.ndarray) -> np.ndarray:
+        """This list's weight for each of docs (sorted int32), 0 where a doc is not in the list."""
+        own = self.docs
+        pos = np.searchsorted(own, docs)
+        np.minimum(pos, self.size - 1, out=pos)
+        found = own.take(pos) == docs
+        weights = np.where(found, self.postings.weights[self.lo:self.lo + self.size].take(pos), 0.0)
+        return weights if self.scale == 1 else weights * self.scale
+
+
+# Below this many postings a query is scored exhaustively: pruning's bookkeeping would cost more.
+PRUNE_FROM_POSTINGS = 60_000
+_FIRST_ROUND_SHARE = 0.03  # of the query's postings, rarest lists first, scored before pruning
+_PROBE = 3  # times k: the best first-round passages whose full scores set the pruning threshold
+_LOOKUP_RATIO = 8  # look passages up in a list (binary search) only if it is this much longer
+_SLACK = 1e-9  # relative room for float rounding when comparing sums with bounds
+
+
+def _query_lists(index: Index, fields: dict[str, float], term_counts: dict[int, int]) -> list[_List]:
+    lists = []
+    for field, field_weight in fields.items():
+        postings = index.fields[field]
+        indptr = postings.indptr
+        for term, count in term_counts.items():
+            lo, hi = int(indptr[term]), int(indptr[term + 1])
+            if hi > lo:
+                lists.append(_List(hi - lo, lo, postings, term, count * field_weight))
+    lists.sort(key=lambda x: x.size)
+    return lists
+
+
+def _accumulate(acc: np.ndarray, lists: list[_List]) -> np.ndarray:
+    """Add the lists into acc; return their docs (intp, repeated across lists)."""
+    if len(lists) == 1:
+        docs = lists[0].docs.astype(np.intp)
+        acc[docs] += lists[0].weights  # a doc occurs once in one list
+        return docs
+    docs = np.concatenate([x.docs for x in lists]).astype(np.intp)
+    # A passage repeats across lists: np.add.at sums the repeats (fancy-index += would not).
+    np.add.at(acc, docs, np.concatenate([x.weights for x in lists]))
+    return docs
+
+
+def _distinct(docs: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct docs (int32) with their scores; repeats of a doc carry the same score."""
+    order = np.argsort(docs, kind="stable")
+    docs, scores = docs[order], scores[order]
+    first = np.empty(len(docs), dtype=bool)
+    first[:1] = True
+    np.not_equal(docs[1:], docs[:-1], out=first[1:])
+    return docs[first].astype(np.int32), scores[first]
+
+
+def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dict[str, float] | None = None) -> list[Hit]:
+    """The k best passages for a query given as term ids: exactly the top k of the matching passages.
+
+    Scores are summed in a dense per-thread buffer, touched only at the query's postings.
+    Queries with many postings (common words in a big index) are pruned, MaxScore style:
+    the rare lists are scored first; the full scores of their best passages give a threshold
+    theta that the k-th best passage reaches at least. A passage found only in long lists whose
+    largest weights add up to less than theta cannot be in the top k, so those lists are not
+    added: they are only looked up for the passages that could still make it.
+    """
+    if k <= 0:
+        return []
+    lists = _query_lists(index, FIELD_WEIGHTS if fields is None else fields, term_counts)
+    if not lists:
+        return []
+    if len(lists) == 1:  # one list: its passages are distinct and its weights are the scores
+        return _best(lists[0].docs, lists[0].weights, k)
+    total = sum(x.size for x in lists)
+    acc = _buffer.get(index.n_passages)
+    # BM25Okapi's idf floor is negative when the mean idf is: bounds only hold for weights >= 0.
+    if total < PRUNE_FROM_POSTINGS or any(x.postings.idf[x.term] < 0 for x in lists):
+        docs = _accumulate(acc, lists)
+        try:
+            scores = acc.take(docs)
+        finally:
+            acc[docs] = 0.0
+        start, head = 0, None
+        for x in lists:  # the rarest list with k passages: distinct docs, usually high scorers
+            if x.size >= k:
+                head = (start, start + x.size)
+                break
+            start += x.size
+        return _best(docs, scores, k, len(lists), head)
+    return _pruned(index, acc, lists, total, k)
+
+
+def _pruned(index: Index, acc: np.ndarray, lists: list[_List], total: int, k: int) -> list[Hit]:
+    first = 1
+    while first < len(lists) - 1 and (
+            sum(x.size for x in lists[:first + 1]) <= _FIRST_ROUND_SHARE * total or sum(x.size for x in lists[:first]) < k):
+        first += 1
+    rest = lists[first:]
+    touched = [_accumulate(acc, lists[:first])]
+    skipped: list[_List] = []
+    try:
+        docs = touched[0]
+        partial = acc.take(docs)
+        # theta: the k-th best full score among the first round's best passages (a few lookups).
+        probe = np.argpartition(partial, len(partial) - _PROBE * k)[-_PROBE * k:] if len(partial) > _PROBE * k else slice(None)
+        probe_docs, probe_scores = _distinct(docs[probe], partial[probe])
+        theta = -np.inf
+        if len(probe_docs) >= k:
+            for x in rest:
+                probe_scores = probe_scores + x.lookup(probe_docs)
+            theta = np.partition(probe_scores, len(probe_scores) - k)[len(probe_scores) - k]
+        # Skip the longest lists first, while their bounds add up to less than theta.
+        bound = 0.0
+        for x in sorted(rest, key=lambda x: -x.size):
+            x.bound = index.max_weight(x.postings, x.term) * x.scale
+            if (bound + x.bound) * (1 + _SLACK) < theta:
+                skipped.append(x)
+                bound += x.bound
+        more = [x for x in rest if x not in skipped]
+        if more:
+            touched.append(_accumulate(acc, more))
+            docs = np.concatenate(touched)
+            partial = acc.take(docs)
+    finally:
+        for t in touched:
+            acc[t] = 0.0
+    if not skipped:
+        return _best(docs, partial, k, len(lists))
+    # A passage that stays below theta even with every skipped list's largest weight is out;
+    # the others get their exact scores, the most discriminating list first.
+    could = np.flatnonzero(partial + bound * (1 + _SLACK) >= theta * (1 - _SLACK))
+    docs, scores = _distinct(docs[could], partial[could])
+    skipped.sort(key=lambda x: -x.bound)
+    for i, x in enumerate(skipped):
+        if len(docs) * _LOOKUP_RATIO > x.size:  # many passages left: adding the list is cheaper
+            own = x.docs.astype(np.intp)
+            try:
+                acc[own] = x.weights
+                scores = scores + acc.take(docs)
+            finally:
+                acc[own] = 0.0
+        else:
+            scores = scores + x.lookup(docs)
+        left = sum(y.bound for y in skipped[i + 1:])
+        if left:
+            could = scores + left * (1 + _SLACK) >= theta * (1 - _SLACK)
+            docs, scores = docs[could], scores[could]
+    return _best(docs, scores, k)
 
 
 def search(index: Index, question: str, k: int) -> tuple[Query, list[Hit]]:
     """Analyse question and return its k best-matching passages (only passages with a match)."""
     query = parse_query(index, question)
-    docs, scores = score_candidates(index, query)
-    return query, top_hits(docs, scores, k, repeats=len(FIELD_WEIGHTS) * max(len(query.known), 1))
+    return query, best_passages(index, query.known, k)
 
 
 def term_coverage(index: Index, query: Query, doc: int, field: str = "body") -> float:

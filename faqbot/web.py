@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Blueprint, Flask, current_app, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, current_app, g, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
+from . import limits, openapi, reindex
 from .answer import ask
 from .config import Settings, load_settings
 from .errors import BadQuestion, FaqbotError
 from .live import LiveIndex
 from .qlog import QuestionLog
+from .report_page import report_page
 
 _PACKAGED_WEB = Path(__file__).resolve().parent / "_web"  # where a wheel install puts web/
 WEB_DIR = _PACKAGED_WEB if _PACKAGED_WEB.is_dir() else Path(__file__).resolve().parent.parent / "web"
@@ -41,6 +44,7 @@ def _index():
     index = _live().current()
     if index is None:
         raise ApiError(_live().last_error or "No index yet. Run `faqbot index` first.", 503)
+    g.faqbot_index_version = index.version  # sent back as X-Faqbot-Index-Version (faqbot.reindex)
     return index
 
 
@@ -48,6 +52,10 @@ def _json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError("The request body must be a JSON object.")
+    try:  # JSON may escape lone surrogates ("\ud800"), which no UTF-8 store or analyzer accepts
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError("The request body must be valid Unicode text (it has a lone surrogate escape).") from None
     return data
 
 
@@ -88,7 +96,7 @@ def api_feedback():
 def api_starters():
     """A few FAQ questions from different articles, for the widget's starter chips."""
     limit = request.args.get("limit", "4")
-    if not limit.isdigit() or not 1 <= int(limit) <= 20:
+    if not limit.isdecimal() or not 1 <= int(limit) <= 20:
         raise ApiError("'limit' must be an integer from 1 to 20.")
     index = _index()
     picked, seen_articles = [], set()
@@ -144,6 +152,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if settings.log_questions:
         app.extensions["faqbot.log"] = QuestionLog(settings.question_log_path, settings.log_retention_days)
     app.register_blueprint(api)
+    app.register_blueprint(report_page)  # GET /admin/report (off without admin_token)
+    limits.install(app, settings)
+    openapi.install(app)
+    reindex.install(app, settings)  # POST /api/reindex, GET /api/reindex/status, X-Faqbot-Index-Version
 
     @app.get("/")
     def home():

@@ -1,0 +1,310 @@
+"""Sustained load on POST /api/ask against `faqbot serve --workers 2`, and a rate-limit check.
+
+    apt-get install -y wrk        # optional: a threaded Python client is used without it
+    python benchmarks/load.py                     # sample corpus (lexical, semantic) + 100k passages
+    python benchmarks/load.py --seconds 5 --no-100k
+
+Each run starts the real server on 127.0.0.1 (gunicorn, 2 workers x 4 threads), drives it with
+`--connections` keep-alive connections for `--seconds`, and prints requests/s, p50/p99 latency,
+errors and the resident memory of each worker. The throughput runs have the rate limit off and
+the question log on (as in production). The 100k-passage index comes from benchmarks/speed.py's
+cache (benchmarks/.cache/index-100000) or is built here with IndexWriter. The rate-limit check
+runs a server with rate_limit=30 and two clients on different loopback addresses (127.0.0.2,
+127.0.0.3): the first gets 429 + Retry-After after 30 requests, the second is still answered.
+Traffic goes to loopback only and every loop is bounded in time and count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+CACHE = REPO / "benchmarks" / ".cache"
+
+CORPUS_QUESTIONS = [
+    "What are the main challenges of open source AI?", "how do I start commuting by bike", "how much coffee per cup",
+    "why do my houseplant leaves turn yellow", "what can I put in the compost", "how do I install faqbot",
+    "is open source AI safe", "how often should I water a cactus", "best grind size for espresso",
+    "what should I wear cycling in the rain", "does compost smell", "can faqbot index html pages",
+]
+
+WRK_SCRIPT = """
+local questions = {%s}
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/api/ask", nil, questions[(n %% #questions) + 1])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python -m faqbot serve --workers 2` on a free loopback port, stopped with SIGTERM."""
+
+    def __init__(self, index_dir: Path, env: dict[str, str], workdir: Path):
+        self.port = free_port()
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
+        self.env.update(env, PYTHONPATH=str(REPO))
+        self.args = [sys.executable, "-m", "faqbot", "serve", "--workers", "2", "--host", "127.0.0.1",
+                     "--port", str(self.port), "--index", str(index_dir)]
+        self.workdir = workdir
+
+    def __enter__(self) -> "Server":
+        self.proc = subprocess.Popen(self.args, env=self.env, cwd=self.workdir,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"faqbot serve exited: {self.proc.stderr.read()[-2000:]}")
+            try:
+                status, _, _ = request(self.port, "GET", "/api/health")
+                if status == 200 and len(self.workers()) == 2:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise SystemExit("faqbot serve did not come up within 180 s")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def workers(self) -> list[int]:
+        """PIDs of the gunicorn workers (children of the serve process)."""
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(pid) for pid in children]
+
+    def worker_rss_mb(self) -> list[float]:
+        out = []
+        for pid in self.workers():
+            status = Path(f"/proc/{pid}/status").read_text()
+            out.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+        return out
+
+
+def request(port: int, method: str, path: str, body: dict | None = None, source: str | None = None,
+            conn: http.client.HTTPConnection | None = None) -> tuple[int, dict, bytes]:
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30,
+                                              source_address=(source, 0) if source else None)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        if own:
+            conn.close()
+
+
+def drive_wrk(port: int, questions: list[str], seconds: int, connections: int) -> dict:
+    bodies = ", ".join(json.dumps(json.dumps({"question": q})) for q in questions)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT % bodies)
+    try:
+        out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                              "--timeout", "10s", "-s", f.name, f"http://127.0.0.1:{port}"],
+                             capture_output=True, text=True, timeout=seconds + 60).stdout
+    finally:
+        os.unlink(f.name)
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0)
+    return {"client": "wrk", "requests": total, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": latency("50"), "p99_ms": latency("99"), "errors": errors}
+
+
+def drive_python(port: int, questions: list[str], seconds: int, connections: int) -> dict:
+    """Fallback client: one keep-alive connection per thread, bounded by time."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        n = offset
+        mine, bad = [], 0
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                status, _, _ = request(port, "POST", "/api/ask", {"question": questions[n % len(questions)]}, conn=conn)
+                bad += status != 200
+            except OSError:
+                bad += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            mine.append(time.perf_counter() - started)
+            n += 1
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    return {"client": "python", "requests": len(latencies), "rps": len(latencies) / elapsed,
+            "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+            "errors": errors[0]}
+
+
+def build_100k(index_dir: Path) -> Path:
+    """The 100k-passage index: speed.py's cached one, or built here with IndexWriter."""
+    from faqbot.errors import FaqbotError
+    from faqbot.index import Index
+
+    cached = CACHE / "index-100000"
+    for candidate in (cached, index_dir):
+        try:
+            if Index.load(candidate).n_passages == 100_000:
+                return candidate
+        except FaqbotError:
+            pass
+    from benchmarks.corpus_pool import make_passages
+    from faqbot.index import IndexWriter
+    from faqbot.pipeline import passage_tokens
+
+    print("building a 100k-passage index (a few minutes)...", file=sys.stderr, flush=True)
+    writer = IndexWriter(index_dir)
+    for passage in make_passages(100_000):
+        writer.add(passage, passage_tokens(passage))
+    writer.publish(articles=5000)
+    return index_dir
+
+
+def semantic_available() -> bool:
+    from faqbot.embed import load_embedder
+
+    return load_embedder() is not None
+
+
+def throughput_run(label: str, index_dir: Path, semantic: bool, questions: list[str], args, workdir: Path) -> dict:
+    env = {"FAQBOT_SEMANTIC": "1" if semantic else "0", "FAQBOT_RATE_LIMIT": "0",
+           "FAQBOT_QUESTION_LOG": str(workdir / f"questions-{abs(hash(label))}.sqlite")}
+    print(f"[{label}] starting faqbot serve --workers 2 ...", file=sys.stderr, flush=True)
+    with Server(index_dir, env, workdir) as server:
+        for q in questions:  # warm both workers' page cache and model
+            request(server.port, "POST", "/api/ask", {"question": q})
+        drive = drive_wrk if shutil.which("wrk") and not args.python_client else drive_python
+        print(f"[{label}] {args.seconds} s of load, {args.connections} connections ({drive.__name__})",
+              file=sys.stderr, flush=True)
+        result = drive(server.port, questions, args.seconds, args.connections)
+        result["rss_mb"] = server.worker_rss_mb()
+    return {"setup": label, **result}
+
+
+def rate_limit_check(index_dir: Path, workdir: Path) -> list[str]:
+    """One client over the limit gets 429 + Retry-After while another is still served (2 workers, shared counts)."""
+    env = {"FAQBOT_SEMANTIC": "0", "FAQBOT_RATE_LIMIT": "30", "FAQBOT_QUESTION_LOG": str(workdir / "rl-questions.sqlite")}
+    lines = []
+    with Server(index_dir, env, workdir) as server:
+        codes, retry_after = [], None
+        for _ in range(40):  # fresh connections: gunicorn spreads them over both workers
+            status, headers, body = request(server.port, "POST", "/api/ask", {"question": "how do I compost"},
+                                            source="127.0.0.2")
+            codes.append(status)
+            if status == 429:
+                retry_after = headers.get("Retry-After")
+                error = json.loads(body)["error"]
+        other, _, _ = request(server.port, "POST", "/api/ask", {"question": "how do I compost"}, source="127.0.0.3")
+        lines.append(f"client 127.0.0.2, 40 requests, rate_limit=30: {codes.count(200)} x 200, {codes.count(429)} x 429 "
+                     f"(Retry-After: {retry_after}s; \"{error}\")" if retry_after else
+                     f"client 127.0.0.2: {codes.count(200)} x 200, no 429 (FAILED)")
+        lines.append(f"client 127.0.0.3 right after: {other}" + (" (served)" if other == 200 else " (FAILED)"))
+    return lines
+
+
+def print_table(rows: list[dict]) -> None:
+    head = ("setup", "client", "requests", "req/s", "p50 ms", "p99 ms", "errors", "RSS per worker (MB)")
+    table = [head] + [(r["setup"], r["client"], str(r["requests"]), f"{r['rps']:.0f}", f"{r['p50_ms']:.1f}",
+                       f"{r['p99_ms']:.1f}", str(r["errors"]), " / ".join(f"{m:.0f}" for m in r["rss_mb"]))
+                      for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(head))]
+    for n, row in enumerate(table):
+        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |")
+        if n == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=15, help="load duration per setup [15]")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections [8]")
+    parser.add_argument("--no-100k", action="store_true", help="skip the 100k-passage index")
+    parser.add_argument("--no-semantic", action="store_true", help="skip the semantic-ranking run")
+    parser.add_argument("--python-client", action="store_true", help="use the Python client even if wrk exists")
+    args = parser.parse_args()
+    if not 1 <= args.seconds <= 120:
+        parser.error("--seconds must be 1..120")
+
+    rows, checks = [], []
+    with tempfile.TemporaryDirectory(prefix="faqbot-load-") as tmp:
+        workdir = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
+        lexical_dir, semantic_dir = workdir / "corpus-lexical", workdir / "corpus-semantic"
+        subprocess.run([sys.executable, "-m", "faqbot", "index", str(REPO / "corpus"), "--index", str(lexical_dir)],
+                       env={**env, "FAQBOT_SEMANTIC": "0", "PYTHONPATH": str(REPO)}, cwd=workdir, check=True,
+                       capture_output=True)
+        rows.append(throughput_run("sample corpus, lexical", lexical_dir, False, CORPUS_QUESTIONS, args, workdir))
+        if not args.no_semantic and semantic_available():
+            subprocess.run([sys.executable, "-m", "faqbot", "index", str(REPO / "corpus"), "--index", str(semantic_dir)],
+                           env={**env, "FAQBOT_SEMANTIC": "1", "PYTHONPATH": str(REPO)}, cwd=workdir, check=True,
+                           capture_output=True)
+            rows.append(throughput_run("sample corpus, semantic", semantic_dir, True, CORPUS_QUESTIONS, args, workdir))
+        elif not args.no_semantic:
+            checks.append("semantic run skipped: the embedding model is not installed")
+        if not args.no_100k:
+            from benchmarks.corpus_pool import make_queries
+
+            big = build_100k(workdir / "index-100k")
+            rows.append(throughput_run("100k passages, lexical", big, False, make_queries(200), args, workdir))
+        checks += rate_limit_check(lexical_dir, workdir)
+    print()
+    print_table(rows)
+    print()
+    for line in checks:
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,388 @@
+"""Speed and scale: faqbot's query path beside rank-bm25 and bm25s, on the same tokens, in one run.
+
+    python benchmarks/speed.py                    # 100k and 1M passages
+    python benchmarks/speed.py --sizes 200000     # other sizes
+    python benchmarks/speed.py --quick            # 20k only, a smoke test
+
+Prints one markdown table per size. Passages are real text (benchmarks/corpus_pool.py). Built
+indexes are cached in benchmarks/.cache/index-<size>/ with their build figures (--rebuild to
+redo). Builds and loads run in child processes so their peak and resident memory are measured
+alone. The semantic reranker is off throughout (lexical search only, FAQBOT_SEMANTIC=0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+CACHE = REPO / "benchmarks" / ".cache"
+K = 10
+LOAD_RUNS = 5
+ASK_RUNS = 5
+ASK_QUESTION = "how do I configure the database connection?"
+# rank-bm25 keeps a Python dict per passage: about 2.5 KB each with its token lists at 1M passages.
+RANK_BM25_BYTES_PER_PASSAGE = 2500
+
+
+# ---------------------------------------------------------------- child processes
+
+
+def _rss_mb(field: str = "VmRSS") -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _iter_passages(n: int, seed: int = 7):
+    """corpus_pool.make_passages(n), one passage at a time (a build streams; a list of 1M would not)."""
+    from corpus_pool import _SENTENCE, load_pool
+    from faqbot.model import Passage
+
+    pool = load_pool()
+    rng = random.Random(seed)
+    sentences = [s for row in pool for s in _SENTENCE.split(row["text"])]
+    for i in range(n):
+        if i < len(pool):
+            row = pool[i]
+            title, text = row["title"], row["text"]
+        else:
+            row = pool[rng.randrange(len(pool))]
+            title = row["title"]
+            text = " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 6)))
+        kind = "faq" if i % 10 == 0 else "paragraph"
+        question = (" ".join(text.split()[:8]).rstrip(".,;:") + "?") if kind == "faq" else None
+        yield Passage(id=f"p{i}", article=f"a{i // 20}", kind=kind, question=question, text=text,
+                      title=title, section="", url=f"/articles/a{i // 20}", link=f"/articles/a{i // 20}#p{i}")
+
+
+def child_build(n: int, index_dir: str) -> dict:
+    """Tokenize and index n passages; time only faqbot's work (passage generation excluded)."""
+    from faqbot.index import IndexWriter
+    from faqbot.pipeline import passage_tokens
+
+    passages = _iter_passages(n)
+    first = next(passages)  # loads the pool: its memory is the benchmark's, not the build's
+    baseline = _rss_mb()
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+    generating = 0.0
+    started = time.perf_counter()
+    writer = IndexWriter(index_dir)
+    passage = first
+    while passage is not None:
+        writer.add(passage, passage_tokens(passage))
+        t = time.perf_counter()
+        passage = next(passages, None)
+        generating += time.perf_counter() - t
+    writer.publish(articles=(n + 19) // 20)
+    seconds = time.perf_counter() - started - generating
+    return {"build_s": seconds, "peak_mb": _rss_mb("VmHWM"), "baseline_mb": baseline,
+            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def child_load(index_dir: str, question: str) -> dict:
+    """Load time, resident memory after load, and the first question's time, in a fresh process."""
+    from faqbot.index import Index
+    from faqbot.search import search
+
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    index = Index.load(index_dir)
+    load_s = time.perf_counter() - started
+    rss_after = _rss_mb()
+    started = time.perf_counter()
+    search(index, question, K)
+    first_s = time.perf_counter() - started
+    return {"load_s": load_s, "rss_mb": rss_after, "rss_before_mb": rss_before, "first_query_s": first_s}
+
+
+def run_child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def percentiles(seconds: list[float]) -> dict:
+    ms = np.array(seconds) * 1000
+    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)), "mean": float(ms.mean())}
+
+
+def ms(value: float) -> str:
+    if value != value:
+        return "n/a"
+    return f"{value:.3f} ms" if value < 10 else f"{value:.1f} ms"
+
+
+def faster(theirs: float, ours: float) -> str:
+    ratio = theirs / ours
+    return f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower"
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def ensure_index(n: int, rebuild: bool) -> tuple[Path, dict, bool]:
+    """The cached index of n passages and its build figures; built in a child process if missing."""
+    index_dir = CACHE / f"index-{n}"
+    stats_path = CACHE / f"index-{n}.build.json"
+    if rebuild or not stats_path.exists() or not (index_dir / "manifest.json").exists():
+        shutil.rmtree(index_dir, ignore_errors=True)
+        print(f"[{n}] building the index (child process)...", file=sys.stderr, flush=True)
+        stats = run_child("build", str(n), str(index_dir))
+        stats_path.write_text(json.dumps(stats))
+        return index_dir, stats, False
+    return index_dir, json.loads(stats_path.read_text()), True
+
+
+def body_tokens(index, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every passage's body tokens as index term ids (flat, lengths): what the baselines index."""
+    path = CACHE / f"index-{n}.body-{index.version}.npz"
+    if path.exists():
+        data = np.load(path)
+        return data["flat"], data["lengths"]
+    from faqbot.index import encode_term
+    from faqbot.pipeline import passage_tokens
+
+    print(f"[{n}] tokenizing the body field for the baselines...", file=sys.stderr, flush=True)
+    ids = {bytes(t): i for i, t in enumerate(index.terms)}
+    flat: list[int] = []
+    lengths = []
+    for passage in _iter_passages(n):
+        tokens = [ids[encode_term(t)] for t in passage_tokens(passage)["body"]]
+        flat.extend(tokens)
+        lengths.append(len(tokens))
+    flat_a, lengths_a = np.array(flat, dtype=np.int32), np.array(lengths, dtype=np.int64)
+    for old in CACHE.glob(f"index-{n}.body-*.npz"):
+        old.unlink()
+    np.savez(path, flat=flat_a, lengths=lengths_a)
+    return flat_a, lengths_a
+
+
+def token_lists(flat: np.ndarray, lengths: np.ndarray, n_terms: int) -> list[list[int]]:
+    """Per-passage lists of shared Python ints (one object per term, so 1M passages fit in memory)."""
+    objects = np.array(list(range(n_terms)) + [-1], dtype=object)
+    tokens = objects[flat].tolist()
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    return [tokens[bounds[i]:bounds[i + 1]] for i in range(len(lengths))]
+
+
+def query_ids(query) -> list[int]:
+    """The analysed question as term ids, unknown terms as -1 (they score 0 everywhere)."""
+    return [query.ids[t] if query.ids[t] is not None else -1 for t in query.terms.elements()]
+
+
+def mem_available_mb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return float("inf")
+
+
+# ---------------------------------------------------------------- the benchmark
+
+
+def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool) -> list[tuple[str, str]]:
+    from faqbot.answer import ask
+    from faqbot.index import Index
+    from faqbot.search import best_passages, field_scores, parse_query, search
+
+    from corpus_pool import make_queries
+
+    rows: list[tuple[str, str]] = [("load average at start (1 min, 2 cores shared)", f"{os.getloadavg()[0]:.1f}")]
+    index_dir, build, cached = ensure_index(n, rebuild)
+    rows.append(("build (tokenize + IndexWriter, child process)",
+                 f"{build['build_s']:.1f} s{' (cached)' if cached else ''}"))
+    rows.append(("build peak RSS (incl. passage generator)",
+                 f"{build['peak_mb']:.0f} MB (generator alone {build['baseline_mb']:.0f} MB)"))
+    rows.append(("index on disk", f"{dir_bytes(index_dir) / 1e6:.0f} MB"))
+
+    questions = make_queries(n_queries)
+    loads = [run_child("load", str(index_dir), questions[i]) for i in range(LOAD_RUNS)]
+    rows.append((f"load (Index.load, child, median of {LOAD_RUNS})", ms(statistics.median(r["load_s"] for r in loads) * 1000)))
+    rows.append(("RSS after load (child)", f"{statistics.median(r['rss_mb'] for r in loads):.0f} MB "
+                 f"(interpreter + imports {statistics.median(r['rss_before_mb'] for r in loads):.0f} MB)"))
+    rows.append(("first question after load (child, median)", ms(statistics.median(r["first_query_s"] for r in loads) * 1000)))
+
+    index = Index.load(index_dir)
+    for q in questions[:50]:  # warm the page cache and the accumulator buffer
+        search(index, q, K)
+
+    cpu: dict[str, dict] = {}
+
+    def timed(fn, items, name: str = "") -> list[float]:
+        """Wall time per call; the thread's CPU time too (the gap is other processes' load)."""
+        out, used = [], []
+        clock, thread_clock = time.perf_counter, time.thread_time
+        gc.disable()
+        try:
+            for item in items:
+                t, c = clock(), thread_clock()
+                fn(item)
+                used.append(thread_clock() - c)
+                out.append(clock() - t)
+        finally:
+            gc.enable()
+        cpu[name] = percentiles(used)
+        return out
+
+    ours = percentiles(timed(lambda q: search(index, q, K), questions, "search"))
+    rows.append((f"faqbot search() body+question, {len(questions)} queries (analysis included)",
+                 f"p50 {ms(ours['p50'])}, p99 {ms(ours['p99'])}, mean {ms(ours['mean'])} "
+                 f"(CPU time: p50 {ms(cpu['search']['p50'])}, p99 {ms(cpu['search']['p99'])})"))
+
+    parsed = [parse_query(index, q) for q in questions]
+
+    def body_only(query):
+        return best_passages(index, query.known, K, {"body": 1.0})
+
+    body = percentiles(timed(body_only, parsed, "body"))
+    rows.append(("faqbot body field only, pre-analysed (what rank-bm25 computes)",
+                 f"p50 {ms(body['p50'])}, p99 {ms(body['p99'])}, mean {ms(body['mean'])} "
+                 f"(CPU time: p50 {ms(cpu['body']['p50'])}, p99 {ms(cpu['body']['p99'])})"))
+    asked = percentiles(timed(lambda q: ask(index, q, 5), questions[:500]))
+    rows.append(("faqbot ask() lexical, 500 queries (answer + confidence + passages)",
+                 f"p50 {ms(asked['p50'])}, p99 {ms(asked['p99'])}"))
+
+    flat, lengths = body_tokens(index, n)
+    n_terms = len(index.terms)
+    sample = parsed[:rank_sample]
+
+    # rank-bm25
+    need_mb = n * RANK_BM25_BYTES_PER_PASSAGE / 1e6
+    if mem_available_mb() < need_mb * 2:
+        rows.append(("rank-bm25 BM25Okapi", f"not run: needs ~{need_mb:.0f} MB, {mem_available_mb():.0f} MB available"))
+    else:
+        from rank_bm25 import BM25Okapi
+
+        corpus = token_lists(flat, lengths, n_terms)
+        t = time.perf_counter()
+        reference = BM25Okapi(corpus)
+        rank_build = time.perf_counter() - t
+        del corpus
+        ref_scores = {}
+
+        def rank_query(i):
+            scores = reference.get_scores(query_ids(sample[i]))
+            ref_scores[i] = scores
+            top = np.argpartition(-scores, K)[:K]
+            return top[np.argsort(-scores[top], kind="stable")]
+
+        rank = percentiles(timed(rank_query, range(len(sample))))
+        rows.append((f"rank-bm25 BM25Okapi get_scores + top-{K}, {len(sample)} queries",
+                     f"p50 {ms(rank['p50'])}, p99 {ms(rank['p99'])} (its build {rank_build:.0f} s)"))
+        diffs, agree = [], 0
+        for i, query in enumerate(sample):
+            expected = ref_scores[i]
+            docs, scores = field_scores(index, "body", query.known)
+            dense = np.zeros(index.n_passages)
+            dense[docs] = scores
+            diffs.append(float(np.abs(dense - expected).max()))
+            hits = best_passages(index, query.known, K, {"body": 1.0})
+            want = np.lexsort((np.arange(len(expected)), -expected))[:K]
+            want = [d for d in want if expected[d] > 0]
+            got = [h.doc for h in hits]
+            same = len(got) == len(want) and all(
+                g == w or abs(expected[g] - expected[w]) <= 1e-6 for g, w in zip(got, want))
+            agree += same
+        rows.append(("scores vs rank-bm25 (body field, same tokens)",
+                     f"max abs diff {max(diffs):.1e}; top-{K} identical (up to ties) on {agree}/{len(sample)} queries"))
+        rows.append(("faqbot vs rank-bm25 at the median", f"{faster(rank['p50'], ours['p50'])} (search()), "
+                     f"{faster(rank['p50'], body['p50'])} (body field only)"))
+        del reference, ref_scores
+        gc.collect()
+
+    # bm25s, numpy and numba backends, on the same term ids
+    import bm25s
+
+    vocab = {f"t{i}": i for i in range(n_terms)}
+    corpus = token_lists(flat, lengths, n_terms)
+    bm25s_query_ids = [[t for t in query_ids(q) if t >= 0] for q in parsed]
+    for backend in ("numpy", "numba"):
+        try:
+            retriever = bm25s.BM25(method="robertson", backend=backend)
+            t = time.perf_counter()
+            retriever.index(bm25s.tokenization.Tokenized(ids=corpus, vocab=vocab), show_progress=False)
+            built = time.perf_counter() - t
+        except Exception as err:  # numba missing or failing: say so, keep going
+            rows.append((f"bm25s {backend}", f"not run: {type(err).__name__}: {err}"))
+            continue
+        usable = [ids for ids in bm25s_query_ids if ids]
+
+        def retrieve(ids):
+            return retriever.retrieve([ids], k=K, n_threads=0, show_progress=False)
+
+        retrieve(usable[0])  # numba compiles on the first call: not counted
+        theirs = percentiles(timed(retrieve, usable, backend))
+        rows.append((f"bm25s {backend} (method robertson, k={K}, one query per call, single thread)",
+                     f"p50 {ms(theirs['p50'])}, p99 {ms(theirs['p99'])} (CPU time: p50 {ms(cpu[backend]['p50'])}; its build {built:.0f} s)"))
+        rows.append((f"faqbot vs bm25s {backend} at the median",
+                     f"{faster(theirs['p50'], ours['p50'])} (search()), {faster(theirs['p50'], body['p50'])} (body field only)"))
+        del retriever
+        gc.collect()
+    del corpus
+
+    # faqbot ask as a fresh process, end to end
+    env = {**os.environ, "FAQBOT_SEMANTIC": "0"}
+    exe = shutil.which("faqbot")
+    command = [exe] if exe else [sys.executable, "-m", "faqbot"]
+    walls = []
+    for _ in range(ASK_RUNS):
+        t = time.perf_counter()
+        subprocess.run([*command, "ask", ASK_QUESTION, "--json", "--index", str(index_dir)], env=env, check=True,
+                       capture_output=True, cwd=REPO)
+        walls.append(time.perf_counter() - t)
+    rows.append((f"`faqbot ask \"...\" --json` fresh process (median of {ASK_RUNS})", f"{statistics.median(walls) * 1000:.0f} ms"))
+    return rows
+
+
+def print_table(n: int, rows: list[tuple[str, str]]) -> None:
+    print(f"\n### {n:,} passages\n")
+    print("| measure | value |")
+    print("|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000", help="Comma-separated passage counts")
+    parser.add_argument("--quick", action="store_true", help="20k passages only")
+    parser.add_argument("--queries", type=int, default=2000, help="Timed queries per size")
+    parser.add_argument("--rebuild", action="store_true", help="Rebuild cached indexes")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        result = child_build(int(rest[0]), rest[1]) if kind == "build" else child_load(rest[0], rest[1])
+        print(json.dumps(result))
+        return
+    sizes = [20000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    print(f"faqbot speed benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    for n in sizes:
+        rank_sample = 30 if n <= 200_000 else 5
+        print_table(n, bench_size(n, args.queries, rank_sample, args.rebuild))
+
+
+if __name__ == "__main__":
+    main()

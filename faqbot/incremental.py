@@ -1,0 +1,505 @@
+"""Incremental indexing: re-read only new or changed sources (files and web pages), reuse the rest.
+
+What each source contributed last time is kept in `<index_dir>/cache.sqlite` (no pickle: bytes
+and JSON): its content hash, mtime/size or ETag/Last-Modified, its article id, and its passages with
+their tokens. A run hashes every file (and fetches every page conditionally), reuses the cached
+passages of unchanged ones, re-reads the others, drops the ones that are gone, and writes a
+complete new index version: BM25 weights depend on every document, so the postings are always
+rebuilt, which is cheap; reading, extracting, tokenizing and embedding are what we save.
+
+The result is the same index a full rebuild gives (tests compare the files). The cache is
+dropped whole when the code that reads or tokenizes changes, or when base_url does.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import inspect
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urljoin, urlsplit
+
+import numpy as np
+
+from . import __version__
+from .analyze import ANALYZER_VERSION
+from .crawl import CrawlError, Crawler, CrawlReport, CrawlSettings, Target
+from .embed import MODEL_NAME
+from .errors import FaqbotError, SkipFile
+from .extract import extract_passages
+from .index import FIELDS, IndexWriter, encode_term, index_text, store_line
+from .model import Passage
+from .pipeline import IndexReport, passage_tokens
+from .read import DEFAULT_BASE_URL, EXTENSIONS, MAX_FILE_BYTES, Skipped, decode, find_sources, parse_document, slugify
+from .semantic import embed_texts, embedding_texts, previous_vectors, text_key
+
+CACHE_FILE = "cache.sqlite"
+LOCK_FILE = "reindex.lock"
+FILES_ORIGIN = "files"
+# A file is trusted unchanged by its stat alone only if it was last changed this long before we
+# read it: a write in the same clock tick as our read would otherwise go unnoticed ("racy git").
+RACY_NS = 2_000_000_000
+BATCH = 256  # sources handed to the index writer at once
+_CODE = ("read.py", "read_text.py", "read_markdown.py", "read_html.py", "extract.py", "analyze.py",
+         "stopwords.py", "model.py", "incremental.py")
+
+
+class IndexBusy(FaqbotError):
+    """Another re-index of the same index directory is running."""
+
+
+@dataclass
+class RefreshReport(IndexReport):
+    """An index run's summary: IndexReport plus what was re-read, reused, removed and crawled."""
+
+    read: int = 0  # sources parsed this time
+    reused: int = 0  # sources whose cached passages were reused
+    removed: int = 0  # sources in the last index that are gone now
+    crawl: CrawlReport | None = None
+    errors: list[str] = field(default_factory=list)  # sitemaps or URL lists that could not be read
+
+
+@dataclass
+class Entry:
+    """What one source contributes to the index (nothing, when skipped)."""
+
+    key: str  # absolute file path or page URL
+    origin: str  # FILES_ORIGIN, a sitemap URL or a URL list path
+    article_id: str
+    sha256: str = ""
+    size: int = 0
+    mtime_ns: int = 0
+    stamp: str = ""  # files: inode, size, mtime and ctime when last read
+    seen_ns: int = 0  # files: when they were last read (see RACY_NS)
+    etag: str | None = None
+    last_modified: str | None = None
+    skip: str | None = None  # why nothing was extracted (files only; shown in the summary)
+    lines: bytes = b""  # the passages' index.store_line()s, joined
+    faq: list[bool] = field(default_factory=list)  # each passage's kind is "faq"
+    terms: bytes = b""  # per field (newline-separated), the distinct encode_term()ed tokens, space-separated
+    positions: bytes = b""  # every token of every field in order, as uint32 positions in its field's terms
+    counts: dict[str, list[int]] = field(default_factory=dict)  # per field, each passage's token count
+    changed: bool = True  # write it back to the cache
+
+    def passages(self) -> list[Passage]:
+        """The passages, decoded from their store lines."""
+        return [Passage(**json.loads(line)) for line in self.lines.splitlines()]
+
+    def field_terms(self) -> dict[str, tuple[list[bytes], np.ndarray, list[int]]]:
+        """What IndexWriter.add_encoded takes: per field, distinct tokens, every token's position, counts."""
+        positions = np.frombuffer(self.positions, dtype=np.uint32)
+        out, start = {}, 0
+        for name, part in zip(FIELDS, self.terms.split(b"\n")):
+            end = start + sum(self.counts[name])
+            out[name] = (part.split(b" ") if part else [], positions[start:end], self.counts[name])
+            start = end
+        return out
+
+
+def code_fingerprint(base_url: str) -> str:
+    """Identifies everything a cached passage depends on besides its source's bytes."""
+    digest = hashlib.sha256(f"{__version__}|{ANALYZER_VERSION}|{base_url}|".encode())
+    here = Path(__file__).resolve().parent
+    for name in _CODE:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            digest.update(b"missing:" + name.encode())
+    for function in (index_text, store_line):
+        digest.update(inspect.getsource(function).encode())
+    return digest.hexdigest()
+
+
+class SourceCache:
+    """The per-source cache file: one row per source, with its passages and tokens as JSON."""
+
+    def __init__(self, path: str | Path, fingerprint: str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30)
+        self.db.executescript("""
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+        """)
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+        if row is None or row[0] != fingerprint:  # other code or base_url: start afresh (the layout too)
+            with self.db:
+                self.db.execute("DROP TABLE IF EXISTS sources")
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
+        self.db.execute("""
+            CREATE TABLE IF NOT EXISTS sources (
+                key TEXT PRIMARY KEY, origin TEXT, article_id TEXT, sha256 TEXT, size INTEGER,
+                mtime_ns INTEGER, stamp TEXT, seen_ns INTEGER, etag TEXT, last_modified TEXT, skip TEXT,
+                lines BLOB, terms BLOB, positions BLOB, meta TEXT)  -- meta: {"faq": [...], "counts": {field: [...]}}
+        """)
+
+    def rows(self) -> dict[str, Entry]:
+        """Every cached source, without its passages (load those with fill())."""
+        out = {}
+        for key, origin, article_id, sha, size, mtime, stamp, seen, etag, lm, skip in self.db.execute(
+            "SELECT key, origin, article_id, sha256, size, mtime_ns, stamp, seen_ns, etag, last_modified, skip "
+            "FROM sources ORDER BY rowid"
+        ):
+            out[key] = Entry(key, origin, article_id, sha, size, mtime, stamp, seen, etag, lm, skip, changed=False)
+        return out
+
+    def fill(self, entry: Entry) -> Entry:
+        """The entry with its cached passages and tokens loaded."""
+        self.fill_many([entry])
+        return entry
+
+    def fill_many(self, entries: list[Entry]) -> None:
+        """Load the cached passages and tokens of several entries, a few queries for all."""
+        by_key = {e.key: e for e in entries}
+        keys = list(by_key)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            for key, lines, terms, positions, meta in self.db.execute(
+                f"SELECT key, lines, terms, positions, meta FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            ):
+                meta = json.loads(meta)
+                entry = by_key[key]
+                entry.lines, entry.terms, entry.positions = lines, terms, positions
+                entry.faq, entry.counts = meta["faq"], meta["counts"]
+
+    def save(self, entries: list[Entry]) -> int:
+        """Store changed entries and forget sources not in entries; the number forgotten."""
+        keys = {e.key for e in entries}
+        with self.db:
+            old = [k for (k,) in self.db.execute("SELECT key FROM sources") if k not in keys]
+            self.db.executemany("DELETE FROM sources WHERE key = ?", [(k,) for k in old])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(e.key, e.origin, e.article_id, e.sha256, e.size, e.mtime_ns, e.stamp, e.seen_ns, e.etag,
+                  e.last_modified, e.skip,
+                  e.lines, e.terms, e.positions, json.dumps({"faq": e.faq, "counts": e.counts})) for e in entries if e.changed],
+            )
+        return len(old)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class BuildLock:
+    """An exclusive lock on an index directory's re-index, across processes (released if one dies)."""
+
+    def __init__(self, index_dir: str | Path):
+        self.path = Path(index_dir) / LOCK_FILE
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free; False when another re-index holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        """Let the next re-index run."""
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = None
+
+    def __enter__(self) -> "BuildLock":
+        if not self.acquire():
+            raise IndexBusy(f"Another re-index of {self.path.parent} is running; try again when it has finished.")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def is_locked(index_dir: str | Path) -> bool:
+    """Whether a re-index of index_dir is running right now (in any process)."""
+    lock = BuildLock(index_dir)
+    if lock.acquire():
+        lock.release()
+        return False
+    return True
+
+
+def _analysed(entry: Entry, article) -> Entry:
+    passages = extract_passages(article, entry.article_id)
+    tokens = [passage_tokens(p, article.lang) for p in passages]
+    entry.lines = b"".join(map(store_line, passages))
+    entry.faq = [p.kind == "faq" for p in passages]
+    distinct_per_field, positions = [], []
+    for name in FIELDS:
+        keys = [encode_term(t) for ts in tokens for t in ts[name]]
+        distinct = {key: None for key in keys}
+        position = {key: i for i, key in enumerate(distinct)}
+        distinct_per_field.append(b" ".join(distinct))
+        positions += [position[key] for key in keys]
+    entry.terms = b"\n".join(distinct_per_field)
+    entry.positions = np.array(positions, dtype=np.uint32).tobytes()
+    entry.counts = {f: [len(ts[f]) for ts in tokens] for f in FIELDS}
+    return entry
+
+
+def _stamp(st: os.stat_result) -> str:
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _read_file(entry: Entry, path: Path, st: os.stat_result) -> tuple[Entry, bytes | None]:
+    """Read and hash one file (same checks and reasons as read.read_source)."""
+    entry.size, entry.mtime_ns, entry.stamp, entry.seen_ns = st.st_size, st.st_mtime_ns, _stamp(st), time.time_ns()
+    if st.st_size > MAX_FILE_BYTES:
+        entry.skip = f"too large ({st.st_size / 1e6:.1f} MB > 10 MB)"
+        return entry, None
+    try:
+        data = path.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as err:
+        entry.skip = f"cannot read: {err.strerror or err}"
+        return entry, None
+    entry.sha256 = hashlib.sha256(data).hexdigest()
+    return entry, data
+
+
+def _parse_file(entry: Entry, data: bytes, path: Path, base_url: str) -> Entry:
+    try:
+        article = parse_document(data, EXTENSIONS[path.suffix.lower()], str(path), entry.article_id, base_url)
+    except SkipFile as err:
+        entry.skip = str(err)
+        return entry
+    except RecursionError:
+        entry.skip = "markup nested too deeply"
+        return entry
+    return _analysed(entry, article)
+
+
+def read_page(data: bytes, url: str, article_id: str):
+    """A fetched HTML page -> Article, its URL the canonical one or else the page's own."""
+    from .read_html import read_html  # lxml is only loaded when there is HTML to read
+
+    article = read_html(decode(data, "html"), url)
+    own_url = urljoin(url, article.url) if article.url else url
+    return replace(article, url=own_url, title=article.title or article_id.replace("-", " ").capitalize())
+
+
+def page_article_id(url: str, taken: set[str]) -> str:
+    """A stable, unique article id for a page: its path as a slug, with the host when that is taken."""
+    parts = urlsplit(url)
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    candidate = slugify(tail)
+    if candidate in taken:
+        candidate = slugify(parts.netloc + tail)
+    base, n = candidate, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def crawl_settings(settings) -> CrawlSettings:
+    """CrawlSettings from faqbot Settings."""
+    return CrawlSettings(
+        allowed_hosts=tuple(h.lower() for h in settings.allowed_hosts),
+        concurrency=settings.crawl_concurrency,
+        timeout=settings.crawl_timeout,
+        max_page_bytes=settings.crawl_max_page_bytes,
+    )
+
+
+def index_sources(
+    paths: list[str | Path],
+    index_dir: str | Path,
+    base_url: str = DEFAULT_BASE_URL,
+    *,
+    sitemaps: list[str] | tuple[str, ...] = (),
+    url_lists: list[str | Path] | tuple[str | Path, ...] = (),
+    crawl: CrawlSettings | Crawler = CrawlSettings(),
+    full: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    crawl_progress: Callable[[int, int], None] | None = None,
+    crash_hook=None,
+    embedder=None,
+    embed_progress: Callable[[int, int], None] | None = None,
+) -> RefreshReport:
+    """Index files under paths and the pages of sitemaps / URL lists, reusing what did not change.
+
+    full=True ignores the cache (and sends no conditional requests) but still refills it. The new
+    version is published atomically, like pipeline.index_paths, whose output it reproduces for files.
+    """
+    started = time.perf_counter()
+    report = RefreshReport()
+    index_dir = Path(index_dir)
+    cache = SourceCache(index_dir / CACHE_FILE, code_fingerprint(base_url))
+    try:
+        old = cache.rows()
+        entries = _file_entries(paths, base_url, cache, {} if full else old, report, progress)
+        if sitemaps or url_lists:
+            crawler = crawl if isinstance(crawl, Crawler) else Crawler(crawl)
+            taken = {e.article_id for e in entries}
+            entries += _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, crawl_progress)
+        _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress)
+        report.removed = cache.save(entries)
+    finally:
+        cache.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _file_entries(paths, base_url, cache, old, report, progress) -> list[Entry]:
+    """Entries for the files under paths: unchanged ones from the cache, the others read now."""
+    sources, not_found = find_sources(paths)
+    report.skipped.extend(not_found)
+    entries, from_cache = [], []
+    for n, source in enumerate(sources, 1):
+        key = os.path.abspath(source.path)
+        entry = Entry(key, FILES_ORIGIN, source.article_id)
+        cached = old.get(key)
+        if cached is not None and (cached.origin, cached.article_id) != (FILES_ORIGIN, source.article_id):
+            cached = None
+        try:
+            st = source.path.stat()
+        except OSError as err:
+            entry.skip = f"cannot read: {err.strerror or err}"
+        else:
+            if cached is not None and cached.stamp == _stamp(st) and st.st_ctime_ns < cached.seen_ns - RACY_NS:
+                entry = cached  # untouched since it was read (no write, rename or utime changes ctime)
+                from_cache.append(entry)
+            else:
+                entry, data = _read_file(entry, source.path, st)
+                if data is not None and cached is not None and cached.sha256 == entry.sha256:
+                    from_cache.append(cached)  # touched, same bytes: keep the passages, store the new stamp
+                    cached.size, cached.mtime_ns, cached.stamp, cached.seen_ns = (
+                        entry.size, entry.mtime_ns, entry.stamp, entry.seen_ns)
+                    cached.changed = True
+                    entry = cached
+                elif data is not None:
+                    entry = _parse_file(entry, data, source.path, base_url)
+                    report.read += 1
+        if entry.skip:
+            report.skipped.append(Skipped(str(source.path), entry.skip))
+        entries.append(entry)
+        if progress:
+            progress(n, len(sources))
+    cache.fill_many([e for e in from_cache if not e.skip])
+    report.reused += len(from_cache)
+    return entries
+
+
+def _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, progress) -> list[Entry]:
+    """Entries for the pages of sitemaps and URL lists; full=True re-reads every page that answers."""
+    crawl = report.crawl = CrawlReport()
+    targets: list[tuple[str, Target]] = []
+    kept: list[Entry] = []
+    for origin, collect in [(s, crawler.sitemap_targets) for s in sitemaps] + [(str(u), None) for u in url_lists]:
+        try:
+            if collect is None:
+                found, bad = crawler.list_targets(origin)
+                crawl.skipped.extend(bad)
+            else:
+                found = collect(origin)
+        except CrawlError as err:
+            # Without the list we cannot tell which pages are gone: keep every page it gave last time.
+            report.errors.append(f"{err} Its pages from the last run are kept.")
+            kept += [cache.fill(e) for e in old.values() if e.origin == origin]
+            continue
+        targets += [(origin, t) for t in found]
+    unique: dict[str, tuple[str, Target]] = {}
+    for origin, target in targets:
+        unique.setdefault(target.url, (origin, target))  # a page listed twice is fetched once
+    targets = list(unique.values())
+    kept = [e for e in kept if e.key not in unique]
+    validators = {} if full else {
+        t.url: (old[t.url].etag, old[t.url].last_modified) for _, t in targets if t.url in old and not old[t.url].skip}
+    pages = crawler.fetch_pages([t for _, t in targets], validators, progress)
+    entries = []
+    for e in kept:
+        taken.add(e.article_id)
+    for (origin, target), page in zip(targets, pages):
+        crawl.add(page)
+        cached = old.get(page.url)
+        article_id = cached.article_id if cached is not None and cached.article_id not in taken else page_article_id(page.url, taken)
+        if page.status in ("unchanged", "failed") and cached is not None:
+            entry = cache.fill(cached)  # a page we cannot fetch now keeps its previous passages
+            entry.changed = entry.origin != origin
+            entry.origin = origin
+            report.reused += 1
+        elif page.status == "fetched":
+            digest = hashlib.sha256(page.body).hexdigest()
+            if not full and cached is not None and cached.sha256 == digest and cached.article_id == article_id:
+                entry = cache.fill(cached)
+                report.reused += 1
+            else:
+                entry = Entry(page.url, origin, article_id, sha256=digest)
+                try:
+                    _analysed(entry, read_page(page.body, page.final_url or page.url, article_id))
+                except SkipFile as err:
+                    report.skipped.append(Skipped(page.url, str(err)))
+                    continue
+                except RecursionError:
+                    report.skipped.append(Skipped(page.url, "markup nested too deeply"))
+                    continue
+                report.read += 1
+            entry.origin, entry.etag, entry.last_modified, entry.changed = origin, page.etag, page.last_modified, True
+            entry.size = len(page.body)
+        else:
+            continue
+        taken.add(entry.article_id)
+        entries.append(entry)
+    return entries + kept
+
+
+def _batch(entries: list[Entry]) -> tuple[bytes, list[bool], dict[str, tuple[list[bytes], np.ndarray, list[int]]]]:
+    """Several entries as one IndexWriter.add_encoded call (numpy works best on long arrays)."""
+    lines, faq = b"".join(e.lines for e in entries), [f for e in entries for f in e.faq]
+    terms = {}
+    parts = [e.field_terms() for e in entries]
+    for name in FIELDS:
+        distinct: list[bytes] = []
+        positions = []
+        counts: list[int] = []
+        for part in parts:
+            keys, where, n = part[name]
+            positions.append(where.astype(np.int64) + len(distinct))
+            distinct += keys
+            counts += n
+        terms[name] = (distinct, np.concatenate(positions) if positions else np.zeros(0, np.int64), counts)
+    return lines, faq, terms
+
+
+def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress) -> None:
+    writer = IndexWriter(index_dir, crash_hook)
+    questions: list[str] = []
+    texts: list[str] = []
+    try:
+        articles = [e for e in entries if not e.skip]
+        for start in range(0, len(articles), BATCH):
+            writer.add_encoded(*_batch(articles[start:start + BATCH]))
+        for entry in articles:
+            report.articles += 1
+            if embedder is not None:
+                for question, text in map(embedding_texts, entry.passages()):
+                    questions.append(question)
+                    texts.append(text)
+            report.faq_pairs += sum(entry.faq)
+            report.paragraphs += len(entry.faq) - sum(entry.faq)
+        if not report.articles:
+            named = ", ".join(map(str, [*paths, *sitemaps, *url_lists])) or "(no sources)"
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5]) or "no .txt, .md or .html files found"
+            raise FaqbotError(f"Nothing to index in {named} ({reasons}). The existing index is unchanged.")
+        extra_arrays, extra_manifest = {}, {}
+        if embedder is not None:
+            vectors = embed_texts(embedder.encode, questions + texts, previous_vectors(index_dir), embed_progress)
+            extra_arrays = {
+                "question_vectors": vectors[: len(questions)],
+                "vectors": vectors[len(questions):],
+                "vector_keys": np.array([text_key(t) for t in questions + texts], dtype="S16"),
+            }
+            extra_manifest = {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1])}}
+    except BaseException:
+        writer.abort()
+        raise
+    report.version = writer.publish(report.articles, extra_arrays, extra_manifest).version

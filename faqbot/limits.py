@@ -1,0 +1,141 @@
+"""What the app allows: a per-client request rate shared by all workers, and browser security headers.
+
+The rate limit is a fixed window of one minute per client, counted in a SQLite file beside the
+index (WAL mode, one UPSERT per limited request), so every gunicorn worker process sees the same
+counts. The file holds a salted hash of the client address, never the address itself, and rows
+older than the previous window are deleted as windows roll over.
+
+Time budget: the API bounds the work of one question instead of timing it out (a per-request
+timer would need a thread or a signal per request): questions are at most 1000 characters and
+top_k at most 50. The slowest question we could make for a 100k-passage index (1000 characters of
+its most common terms, top_k 50) takes 0.1-0.5 s on 2 shared cores, within a 2 s budget; gunicorn's
+30 s worker timeout is the hard stop. benchmarks/load.py measures latency under sustained load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from flask import Flask, Response, jsonify, request
+
+LIMITED = {("POST", "/api/ask"), ("POST", "/api/feedback")}
+WINDOW_SECONDS = 60
+
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Other sites load the widget with <script src> and it then loads its stylesheet: both must stay
+# embeddable cross-origin, so they get no page CSP and an explicit cross-origin resource policy.
+EMBEDDABLE = {"/widget.js", "/widget.css"}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hits (
+    client TEXT PRIMARY KEY,       -- salted hash of the client address
+    minute INTEGER NOT NULL,       -- unix time // WINDOW_SECONDS
+    count INTEGER NOT NULL
+);
+"""
+_UPSERT = """
+INSERT INTO hits (client, minute, count) VALUES (?, ?, 1)
+ON CONFLICT(client) DO UPDATE SET
+    count = CASE WHEN hits.minute = excluded.minute THEN hits.count + 1 ELSE 1 END,
+    minute = excluded.minute
+RETURNING count
+"""
+
+
+class RateLimiter:
+    """Counts requests per client per minute in one SQLite file (safe across threads and processes)."""
+
+    def __init__(self, path: str | Path, per_minute: int, now=time.time):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.per_minute = per_minute
+        self._now = now
+        self._local = threading.local()
+        self._pruned_window = -1
+        db = self._connect()
+        db.executescript(SCHEMA)
+        db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)", (secrets.token_hex(16),))
+        self._salt = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0].encode()
+
+    def _connect(self) -> sqlite3.Connection:
+        # A connection must not cross a fork: gunicorn forks workers after create_app ran.
+        db = getattr(self._local, "db", None)
+        if db is None or self._local.pid != os.getpid():
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # losing the last counts in a power cut is fine
+            db.execute("PRAGMA busy_timeout=10000")
+            self._local.db, self._local.pid = db, os.getpid()
+        return db
+
+    def key(self, client: str) -> str:
+        """The stored form of a client address: a salted hash, so the file holds no IP address."""
+        return hashlib.blake2b(client.encode(), key=self._salt, digest_size=12).hexdigest()
+
+    def hit(self, client: str) -> float | None:
+        """Count one request; return None when allowed, else the seconds until the client may retry."""
+        now = self._now()
+        window = int(now // WINDOW_SECONDS)
+        db = self._connect()
+        count = db.execute(_UPSERT, (self.key(client), window)).fetchone()[0]
+        if window != self._pruned_window:
+            self._pruned_window = window
+            db.execute("DELETE FROM hits WHERE minute < ?", (window - 1,))
+        if count <= self.per_minute:
+            return None
+        return max(1.0, (window + 1) * WINDOW_SECONDS - now)
+
+
+def client_address(trust_proxy: bool) -> str:
+    """The client as the app sees it; the first X-Forwarded-For hop only behind a trusted proxy."""
+    if trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.remote_addr or "unknown"
+
+
+def install(app: Flask, settings) -> None:
+    """Register the rate limit (when settings.rate_limit > 0) and the security headers on app."""
+    if settings.rate_limit > 0:
+        path = Path(settings.index_dir).resolve().parent / "ratelimit.sqlite"
+        limiter = RateLimiter(path, settings.rate_limit)
+        app.extensions["faqbot.limiter"] = limiter
+
+        @app.before_request
+        def rate_limit():
+            if (request.method, request.path) not in LIMITED:
+                return None
+            retry_after = limiter.hit(client_address(settings.trust_proxy))
+            if retry_after is None:
+                return None
+            seconds = math.ceil(retry_after)
+            response = jsonify({"error": f"Too many requests: the limit is {limiter.per_minute} a minute. "
+                                         f"Try again in {seconds} seconds."})
+            response.status_code = 429
+            response.headers["Retry-After"] = str(seconds)
+            return response
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if request.path in EMBEDDABLE:
+            headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
+        elif request.path.startswith("/api/"):
+            headers.setdefault("Content-Security-Policy", API_CSP)
+        else:
+            headers.setdefault("Content-Security-Policy", PAGE_CSP)
+            headers.setdefault("X-Frame-Options", "DENY")
+        return response
