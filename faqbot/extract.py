@@ -135,8 +135,11 @@ def extract_passages(article: Article, article_id: str) -> list[Passage]:
             faq, i = _faq_drafts(blocks, i + 1, block)
             if not structured:  # structured data (FAQPage) wins over the visible copy
                 drafts.extend(faq)
+            visible_anchors = {_norm(d.question): d.anchor for d in faq if d.anchor}
             for d in structured:
                 d.section = d.section or block.text
+                # The visible copy's heading id gives the structured pair a deep link.
+                d.anchor = d.anchor or visible_anchors.get(_norm(d.question))
             continue
         if block.kind == "heading":
             flush_paragraphs()

@@ -116,3 +116,15 @@ def test_faq_heading_detection():
 
 def test_text_fragment_link_escapes_reserved_characters():
     assert text_fragment_link("/a#old", "a-b, c & d", words=8) == "/a#:~:text=a%2Db%2C%20c%20%26%20d"
+
+
+def test_structured_faq_takes_the_visible_question_heading_id():
+    article = Article(
+        title="T", url="https://e.com/p",
+        blocks=(Block("heading", "FAQ", level=2, anchor="faq"),
+                Block("heading", "Is it free?", level=3, anchor="is-it-free"),
+                Block("paragraph", "Visible copy of the answer.")),
+        faqs=(FaqPair("Is it free?", "Yes, completely free."),),
+    )
+    (passage,) = _passages(article)
+    assert (passage.section, passage.link) == ("FAQ", "https://e.com/p#is-it-free")
