@@ -6,8 +6,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from nltk.stem.snowball import SnowballStemmer
-
 from .stopwords import ENGLISH_STOPWORDS
 
 # Bump when tokens change: an index built by another analyzer is refused.
@@ -28,9 +26,32 @@ def stemmer_language(lang: str | None) -> str:
     return _LANGUAGES.get(primary, "english")
 
 
+def _import_snowball():
+    """Import nltk's Snowball stemmers without the optional scipy.stats that nltk pulls in.
+
+    `import nltk` imports scipy.stats when scipy is installed (for collocation statistics we
+    never use): about 2 s of start-up for every `faqbot ask`. Hiding scipy during the import
+    makes nltk skip it; scipy stays importable for everyone else afterwards.
+    """
+    import sys
+
+    hidden = {name: sys.modules.get(name) for name in ("scipy", "scipy.stats") if "nltk" not in sys.modules}
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        from nltk.stem.snowball import SnowballStemmer
+    finally:
+        for name, module in hidden.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    return SnowballStemmer
+
+
 @lru_cache(maxsize=None)
 def _stemmer(language: str):
-    return SnowballStemmer(language).stem
+    return _import_snowball()(language).stem
 
 
 _MAX_CACHED_WORDS = 2_000_000

@@ -102,7 +102,12 @@ class _FieldBuffer:
         self.first_pending_doc += len(lengths)
         self.pending, self.pending_lengths = [], []
 
-    def postings(self, rank: np.ndarray) -> Postings:
+    def term_ids(self) -> np.ndarray:
+        """The provisional ids of every term this field has seen (with repeats)."""
+        self.flush()
+        return np.concatenate([p[1] for p in self.pairs]) if self.pairs else np.zeros(0, np.int64)
+
+    def postings(self, rank: np.ndarray, n_terms: int) -> Postings:
         """Final postings, with provisional term ids replaced by their rank in the sorted term table."""
         self.flush()
         docs = np.concatenate([p[0] for p in self.pairs]) if self.pairs else np.zeros(0, np.int32)
@@ -110,7 +115,7 @@ class _FieldBuffer:
         tf = np.concatenate([p[2] for p in self.pairs]) if self.pairs else np.zeros(0, np.int32)
         self.pairs = []
         doc_len = np.concatenate(self.lengths).astype(np.float64) if self.lengths else np.zeros(0)
-        return postings_from_pairs(docs, rank[terms].astype(np.int32), tf, doc_len, len(rank))
+        return postings_from_pairs(docs, rank[terms].astype(np.int32), tf, doc_len, n_terms)
 
 
 class IndexWriter:
@@ -147,21 +152,25 @@ class IndexWriter:
             buffer.add(ids)
         self._append(store_line(passage), passage.kind == "faq")
 
-    def add_encoded(self, lines: bytes, faq: list[bool], terms: dict[str, tuple[list[bytes], np.ndarray, list[int]]]) -> None:
-        """Append several passages at once: same result as add() on each, with the per-token work in numpy.
+    def use_vocabulary(self, vocab: dict[bytes, int]) -> None:
+        """Number terms from a known table (ids 0..n-1) before adding passages, e.g. one kept between builds.
 
-        lines: their store_line()s joined; terms: per field, the distinct encode_term()ed tokens,
-        every token in order as a position in that list, and each passage's token count.
-        Re-indexing cached passages (faqbot.incremental) uses it.
+        Terms no passage uses are left out of the published term table, so the index is the same as
+        one built without it.
         """
-        vocab = self.vocab
+        if len(self.kinds):
+            raise ValueError("use_vocabulary() must come before the first passage")
+        self.vocab = vocab
+
+    def add_encoded(self, lines: bytes, faq: list[bool], term_ids: dict[str, tuple[np.ndarray, list[int]]]) -> None:
+        """Append several passages at once: same result as add() on each, with no per-token Python work.
+
+        lines: their store_line()s joined; term_ids: per field, every token as its id in self.vocab
+        (see use_vocabulary), and each passage's token count. faqbot.incremental uses it for cached passages.
+        """
         for field, buffer in self.fields.items():
-            distinct, positions, counts = terms[field]
-            new = set(distinct).difference(vocab)
-            for key in sorted(new):  # provisional ids only need to be unique: terms are sorted at publish
-                vocab[key] = len(vocab)
-            ids = np.fromiter(map(vocab.__getitem__, distinct), dtype=np.int64, count=len(distinct))
-            buffer.add_many(ids[positions].tolist(), counts)
+            ids, counts = term_ids[field]
+            buffer.add_many(ids.tolist(), counts)
         ends = np.flatnonzero(np.frombuffer(lines, dtype=np.uint8) == 10) + 1 + self.offsets[-1]
         self.store.write(lines)
         self.store_digest.update(lines)
@@ -188,8 +197,11 @@ class IndexWriter:
         self.store.close()
         files = {"passages.jsonl": {"bytes": self.offsets[-1], "sha256": self.store_digest.hexdigest()}}
         self.hook("passages")
-        terms = sorted(self.vocab)
-        rank = np.empty(len(terms), dtype=np.int64)
+        used = np.zeros(len(self.vocab), dtype=bool)  # a vocabulary from use_vocabulary() may hold unused terms
+        for buffer in self.fields.values():
+            used[buffer.term_ids()] = True
+        terms = sorted(t for t, i in self.vocab.items() if used[i]) if not used.all() else sorted(self.vocab)
+        rank = np.full(len(self.vocab), -1, dtype=np.int64)
         rank[[self.vocab[t] for t in terms]] = np.arange(len(terms))
         arrays = {
             "terms": np.array(terms, dtype=f"S{MAX_TERM_BYTES}") if terms else np.zeros(0, "S1"),
@@ -201,7 +213,7 @@ class IndexWriter:
             files[f"{name}.npy"] = _write_npy(self.staging / f"{name}.npy", array)
         del arrays
         for field, buffer in self.fields.items():
-            postings = buffer.postings(rank)
+            postings = buffer.postings(rank, len(terms))
             for part in ("indptr", "docs", "weights", "idf"):
                 files[f"{field}.{part}.npy"] = _write_npy(self.staging / f"{field}.{part}.npy", getattr(postings, part))
             del postings

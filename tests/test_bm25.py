@@ -3,14 +3,16 @@
 from collections import Counter
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from faqbot.bm25 import accumulate, build_postings
 from faqbot.index import Index
 from faqbot.pipeline import passages_of, load_articles, tokenize_passages
-from faqbot.search import field_scores, parse_query, top_hits
+import faqbot.search as search
+from faqbot.search import best_passages, field_scores, parse_query, top_hits
 
 WORDS = [f"w{i}" for i in range(12)]
 corpora = st.lists(st.lists(st.sampled_from(WORDS), max_size=15), min_size=3, max_size=40)
@@ -53,3 +55,36 @@ def test_scores_equal_bm25okapi_on_a_real_index(corpus_dir, tmp_path):
         assert np.allclose(dense, expected, atol=1e-6, rtol=0)
         best = [h.doc for h in top_hits(docs, scores, 3)]
         assert best == list(np.argsort(-expected, kind="stable")[: len(best)])
+
+
+class _PostingsOnly:
+    """The parts of an Index that best_passages reads, over a random corpus."""
+
+    def __init__(self, corpus):
+        vocab = sorted({t for doc in corpus for t in doc})
+        self.ids = {t: i for i, t in enumerate(vocab)}
+        self.fields = {"body": build_postings([[self.ids[t] for t in doc] for doc in corpus], len(vocab))}
+        self.n_passages = len(corpus)
+
+    def max_weight(self, postings, term):
+        lo, hi = int(postings.indptr[term]), int(postings.indptr[term + 1])
+        return float(postings.weights[lo:hi].max())
+
+
+@pytest.mark.parametrize("prune_from", [0, 10**9])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(corpus=corpora, query=queries, k=st.integers(1, 5))
+def test_fast_top_k_equals_bm25okapi(monkeypatch, prune_from, corpus, query, k):
+    """The query path's top-k (with MaxScore pruning forced on, and off) is BM25Okapi's, up to ties."""
+    if sum(map(len, corpus)) == 0:
+        return
+    monkeypatch.setattr(search, "PRUNE_FROM_POSTINGS", prune_from)
+    index = _PostingsOnly(corpus)
+    hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, {"body": 1.0})
+    expected = BM25Okapi(corpus).get_scores(query)
+    matching = [d for d in range(len(corpus)) if any(t in corpus[d] for t in query)]
+    want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
+    assert len(hits) == len(want)
+    for hit, wanted in zip(hits, want):
+        assert abs(hit.score - expected[hit.doc]) <= 1e-6
+        assert hit.doc == wanted or abs(expected[hit.doc] - expected[wanted]) <= 1e-9
