@@ -272,8 +272,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections [8]")
     parser.add_argument("--no-100k", action="store_true", help="skip the 100k-passage index")
     parser.add_argument("--no-semantic", action="store_true", help="skip the semantic-ranking run")
+    parser.add_argument("--no-lexical", action="store_true", help="skip the sample-corpus lexical run")
     parser.add_argument("--python-client", action="store_true", help="use the Python client even if wrk exists")
+    parser.add_argument("--blas-threads", type=int, help="OPENBLAS_NUM_THREADS for the server [unset: OpenBLAS default]")
     args = parser.parse_args()
+    if args.blas_threads:
+        os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
     if not 1 <= args.seconds <= 120:
         parser.error("--seconds must be 1..120")
 
@@ -285,7 +289,8 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "faqbot", "index", str(REPO / "corpus"), "--index", str(lexical_dir)],
                        env={**env, "FAQBOT_SEMANTIC": "0", "PYTHONPATH": str(REPO)}, cwd=workdir, check=True,
                        capture_output=True)
-        rows.append(throughput_run("sample corpus, lexical", lexical_dir, False, CORPUS_QUESTIONS, args, workdir))
+        if not args.no_lexical:
+            rows.append(throughput_run("sample corpus, lexical", lexical_dir, False, CORPUS_QUESTIONS, args, workdir))
         if not args.no_semantic and semantic_available():
             subprocess.run([sys.executable, "-m", "faqbot", "index", str(REPO / "corpus"), "--index", str(semantic_dir)],
                            env={**env, "FAQBOT_SEMANTIC": "1", "PYTHONPATH": str(REPO)}, cwd=workdir, check=True,
