@@ -94,6 +94,10 @@ def index(ctx, paths, index_dir, base_url, sitemaps, url_lists, full):
                          crawl_progress=_progress("Fetching"), embed_progress=_progress("Embedding"))
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
+    except OSError as err:  # a full disk or a read-only folder: the published index is untouched
+        raise click.ClickException(
+            f"Cannot write the index in {settings.index_dir}: {err.strerror or err}. The previous index is unchanged."
+        ) from None
     click.echo(
         f"Indexed {report.articles} articles: {report.faq_pairs} FAQ pairs, {report.paragraphs} paragraphs "
         f"in {report.seconds:.2f}s -> {settings.index_dir}"

@@ -87,11 +87,12 @@ class _FieldBuffer:
         if len(self.pending) >= self.CHUNK_TOKENS:
             self.flush()
 
-    def add_many(self, term_ids: list[int], lengths: list[int]) -> None:
-        self.pending.extend(term_ids)
-        self.pending_lengths.extend(lengths)
-        if len(self.pending) >= self.CHUNK_TOKENS:
-            self.flush()
+    def add_many(self, term_ids: np.ndarray, lengths: list[int]) -> None:
+        """Several documents' term ids at once, counted straight away as one chunk."""
+        self.flush()
+        self.pending = term_ids
+        self.pending_lengths = lengths
+        self.flush()
 
     def flush(self) -> None:
         if not self.pending_lengths:
@@ -170,7 +171,7 @@ class IndexWriter:
         """
         for field, buffer in self.fields.items():
             ids, counts = term_ids[field]
-            buffer.add_many(ids.tolist(), counts)
+            buffer.add_many(ids, counts)
         ends = np.flatnonzero(np.frombuffer(lines, dtype=np.uint8) == 10) + 1 + self.offsets[-1]
         self.store.write(lines)
         self.store_digest.update(lines)
@@ -252,9 +253,13 @@ class IndexWriter:
 
     def abort(self) -> None:
         """Drop the unfinished version; the published one is untouched."""
-        if not self.store.closed:
-            self.store.close()
-        shutil.rmtree(self.staging, ignore_errors=True)
+        try:
+            if not self.store.closed:
+                self.store.close()  # on a full disk, flushing the last buffer fails again
+        except OSError:
+            pass
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def build_index(

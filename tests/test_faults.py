@@ -187,9 +187,6 @@ def test_full_disk_keeps_the_previous_index(tiny_disk, tmp_path, big_corpus):
     assert assert_serves(index_dir, "how often should I clean the espresso 2", "espresso-2").version == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "IndexWriter.abort() closes the store before removing the staging folder; close() flushes, raises "
-    "ENOSPC again and the folder stays, keeping the disk full (see the issue #8 report for the fix)"))
 def test_full_disk_writer_cleans_up_so_the_next_build_fits(tiny_disk, tmp_path):
     from faqbot.index import IndexWriter
     from faqbot.model import Passage
@@ -207,9 +204,6 @@ def test_full_disk_writer_cleans_up_so_the_next_build_fits(tiny_disk, tmp_path):
     assert not list((tiny_disk / "index" / "data").glob(".build-*"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "`faqbot index` shows a traceback on ENOSPC: cli.py's index command must catch OSError "
-    "(see the issue #8 report)"))
 def test_full_disk_is_reported_in_one_sentence(tiny_disk, big_corpus):
     result = subprocess.run(index_command(big_corpus, tiny_disk / "index"), env=child_env(),
                             capture_output=True, text=True)
