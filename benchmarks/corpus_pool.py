@@ -12,6 +12,7 @@ import json
 import random
 import re
 from pathlib import Path
+from typing import Iterator
 
 from faqbot.model import Passage
 
@@ -61,12 +62,11 @@ def load_pool(limit_files: int = 20000) -> list[dict]:
     return pool
 
 
-def make_passages(n: int, seed: int = 7) -> list[Passage]:
-    """n passages: the pool's own paragraphs first, then paragraphs of pool sentences drawn at random."""
+def iter_passages(n: int, seed: int = 7) -> Iterator[Passage]:
+    """n passages, one at a time: the pool's own paragraphs first, then paragraphs of pool sentences drawn at random."""
     pool = load_pool()
     rng = random.Random(seed)
     sentences = [s for row in pool for s in _SENTENCE.split(row["text"])]
-    out = []
     for i in range(n):
         if i < len(pool):
             row = pool[i]
@@ -77,9 +77,13 @@ def make_passages(n: int, seed: int = 7) -> list[Passage]:
             text = " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 6)))
         kind = "faq" if i % 10 == 0 else "paragraph"
         question = (" ".join(text.split()[:8]).rstrip(".,;:") + "?") if kind == "faq" else None
-        out.append(Passage(id=f"p{i}", article=f"a{i // 20}", kind=kind, question=question, text=text,
-                           title=title, section="", url=f"/articles/a{i // 20}", link=f"/articles/a{i // 20}#p{i}"))
-    return out
+        yield Passage(id=f"p{i}", article=f"a{i // 20}", kind=kind, question=question, text=text,
+                      title=title, section="", url=f"/articles/a{i // 20}", link=f"/articles/a{i // 20}#p{i}")
+
+
+def make_passages(n: int, seed: int = 7) -> list[Passage]:
+    """The first n passages of iter_passages, as a list."""
+    return list(iter_passages(n, seed))
 
 
 def make_queries(n: int, seed: int = 11) -> list[str]:

@@ -16,7 +16,6 @@ import argparse
 import gc
 import json
 import os
-import random
 import resource
 import shutil
 import statistics
@@ -30,6 +29,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+
+from corpus_pool import iter_passages  # noqa: E402
 
 CACHE = REPO / "benchmarks" / ".cache"
 K = 10
@@ -50,34 +51,13 @@ def _rss_mb(field: str = "VmRSS") -> float:
     return float("nan")
 
 
-def _iter_passages(n: int, seed: int = 7):
-    """corpus_pool.make_passages(n), one passage at a time (a build streams; a list of 1M would not)."""
-    from corpus_pool import _SENTENCE, load_pool
-    from faqbot.model import Passage
-
-    pool = load_pool()
-    rng = random.Random(seed)
-    sentences = [s for row in pool for s in _SENTENCE.split(row["text"])]
-    for i in range(n):
-        if i < len(pool):
-            row = pool[i]
-            title, text = row["title"], row["text"]
-        else:
-            row = pool[rng.randrange(len(pool))]
-            title = row["title"]
-            text = " ".join(rng.choice(sentences) for _ in range(rng.randint(2, 6)))
-        kind = "faq" if i % 10 == 0 else "paragraph"
-        question = (" ".join(text.split()[:8]).rstrip(".,;:") + "?") if kind == "faq" else None
-        yield Passage(id=f"p{i}", article=f"a{i // 20}", kind=kind, question=question, text=text,
-                      title=title, section="", url=f"/articles/a{i // 20}", link=f"/articles/a{i // 20}#p{i}")
-
 
 def child_build(n: int, index_dir: str) -> dict:
     """Tokenize and index n passages; time only faqbot's work (passage generation excluded)."""
     from faqbot.index import IndexWriter
     from faqbot.pipeline import passage_tokens
 
-    passages = _iter_passages(n)
+    passages = iter_passages(n)
     first = next(passages)  # loads the pool: its memory is the benchmark's, not the build's
     baseline = _rss_mb()
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
@@ -166,7 +146,7 @@ def body_tokens(index, n: int) -> tuple[np.ndarray, np.ndarray]:
     ids = {bytes(t): i for i, t in enumerate(index.terms)}
     flat: list[int] = []
     lengths = []
-    for passage in _iter_passages(n):
+    for passage in iter_passages(n):
         tokens = [ids[encode_term(t)] for t in passage_tokens(passage)["body"]]
         flat.extend(tokens)
         lengths.append(len(tokens))
