@@ -81,24 +81,28 @@ class Entry:
     last_modified: str | None = None
     skip: str | None = None  # why nothing was extracted (files only; shown in the summary)
     lines: bytes = b""  # the passages' index.store_line()s, joined
-    faq: list[bool] = field(default_factory=list)  # each passage's kind is "faq"
-    terms: bytes = b""  # per field (newline-separated), the distinct encode_term()ed tokens, space-separated
-    positions: bytes = b""  # every token of every field in order, as uint32 positions in its field's terms
-    counts: dict[str, list[int]] = field(default_factory=dict)  # per field, each passage's token count
+    faq: list[int] = field(default_factory=list)  # 1 where the passage's kind is "faq"
+    ids: bytes = b""  # every token of every field (FIELDS order), as uint32 ids of the cache's term table
+    counts: dict[str, np.ndarray] = field(default_factory=dict)  # per field, each passage's token count
+    keys: dict[str, list[bytes]] | None = None  # a source read now: its encode_term()ed tokens, until ids are given
     changed: bool = True  # write it back to the cache
 
     def passages(self) -> list[Passage]:
         """The passages, decoded from their store lines."""
         return [Passage(**json.loads(line)) for line in self.lines.splitlines()]
 
-    def field_terms(self) -> dict[str, tuple[list[bytes], np.ndarray, list[int]]]:
-        """What IndexWriter.add_encoded takes: per field, distinct tokens, every token's position, counts."""
-        positions = np.frombuffer(self.positions, dtype=np.uint32)
+    def term_ids(self, vocab: dict[bytes, int]) -> dict[str, np.ndarray]:
+        """Every token's term id per field; a source read now gets its new terms added to vocab."""
+        if self.keys is not None:
+            per_field = {name: np.fromiter((vocab.setdefault(k, len(vocab)) for k in keys), np.uint32, len(keys))
+                         for name, keys in self.keys.items()}
+            self.ids, self.keys = b"".join(a.tobytes() for a in per_field.values()), None
+            return per_field
+        ids = np.frombuffer(self.ids, dtype=np.uint32)
         out, start = {}, 0
-        for name, part in zip(FIELDS, self.terms.split(b"\n")):
-            end = start + sum(self.counts[name])
-            out[name] = (part.split(b" ") if part else [], positions[start:end], self.counts[name])
-            start = end
+        for name in FIELDS:
+            end = start + int(self.counts[name].sum())
+            out[name], start = ids[start:end], end
         return out
 
 
@@ -131,13 +135,33 @@ class SourceCache:
         if row is None or row[0] != fingerprint:  # other code or base_url: start afresh (the layout too)
             with self.db:
                 self.db.execute("DROP TABLE IF EXISTS sources")
+                self.db.execute("DROP TABLE IF EXISTS terms")
+                self.db.execute("DELETE FROM meta WHERE key = 'listing'")
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
         self.db.execute("""
             CREATE TABLE IF NOT EXISTS sources (
                 key TEXT PRIMARY KEY, origin TEXT, article_id TEXT, sha256 TEXT, size INTEGER,
                 mtime_ns INTEGER, stamp TEXT, seen_ns INTEGER, etag TEXT, last_modified TEXT, skip TEXT,
-                lines BLOB, terms BLOB, positions BLOB, meta TEXT)  -- meta: {"faq": [...], "counts": {field: [...]}}
+                lines BLOB, ids BLOB, faq BLOB, counts BLOB)  -- faq: uint8 per passage; counts: uint32 per field and passage
         """)
+        # The term table as newline-separated chunks, in id order: one row per build that added terms.
+        self.db.execute("CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, chunk BLOB NOT NULL)")
+
+    def get_meta(self, key: str):
+        """A JSON value kept in the cache's meta table (None when missing)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_meta(self, key: str, value) -> None:
+        """Keep a JSON value in the meta table."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def terms(self) -> dict[bytes, int]:
+        """The term table cached token ids refer to (ids 0..n-1)."""
+        chunks = [bytes(c) for (c,) in self.db.execute("SELECT chunk FROM terms ORDER BY id")]
+        keys = b"\n".join(chunks).split(b"\n") if chunks else []
+        return dict(zip(keys, range(len(keys))))
 
     def rows(self) -> dict[str, Entry]:
         """Every cached source, without its passages (load those with fill())."""
@@ -160,25 +184,36 @@ class SourceCache:
         keys = list(by_key)
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            for key, lines, terms, positions, meta in self.db.execute(
-                f"SELECT key, lines, terms, positions, meta FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            for key, lines, ids, faq, counts in self.db.execute(
+                f"SELECT key, lines, ids, faq, counts FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
             ):
-                meta = json.loads(meta)
                 entry = by_key[key]
-                entry.lines, entry.terms, entry.positions = lines, terms, positions
-                entry.faq, entry.counts = meta["faq"], meta["counts"]
+                entry.lines, entry.ids = lines, ids
+                entry.faq = list(faq)  # bytes of 0/1
+                counts = np.frombuffer(counts, dtype=np.uint32).reshape(len(FIELDS), -1)
+                entry.counts = {name: row for name, row in zip(FIELDS, counts)}
 
-    def save(self, entries: list[Entry]) -> int:
-        """Store changed entries and forget sources not in entries; the number forgotten."""
+    def save(self, entries: list[Entry], vocab: dict[bytes, int], reset: bool = False) -> int:
+        """Store changed entries and the new terms of vocab, forget sources not in entries; the number forgotten.
+
+        reset: no entry refers to the old term table any more, so it is replaced by vocab.
+        """
         keys = {e.key for e in entries}
         with self.db:
+            if reset:
+                self.db.execute("DELETE FROM terms")
+            known = sum(c.count(b"\n") + 1 for (c,) in self.db.execute("SELECT chunk FROM terms"))
+            new = [t for t, i in vocab.items() if i >= known]  # dicts keep insertion order: ids ascending
+            if new:
+                self.db.execute("INSERT INTO terms (chunk) VALUES (?)", (b"\n".join(new),))
             old = [k for (k,) in self.db.execute("SELECT key FROM sources") if k not in keys]
             self.db.executemany("DELETE FROM sources WHERE key = ?", [(k,) for k in old])
             self.db.executemany(
                 "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(e.key, e.origin, e.article_id, e.sha256, e.size, e.mtime_ns, e.stamp, e.seen_ns, e.etag,
                   e.last_modified, e.skip,
-                  e.lines, e.terms, e.positions, json.dumps({"faq": e.faq, "counts": e.counts})) for e in entries if e.changed],
+                  e.lines, e.ids, bytes(e.faq), np.array([e.counts.get(f, ()) for f in FIELDS], dtype=np.uint32).tobytes())
+                 for e in entries if e.changed],
             )
         return len(old)
 
@@ -233,17 +268,9 @@ def _analysed(entry: Entry, article) -> Entry:
     passages = extract_passages(article, entry.article_id)
     tokens = [passage_tokens(p, article.lang) for p in passages]
     entry.lines = b"".join(map(store_line, passages))
-    entry.faq = [p.kind == "faq" for p in passages]
-    distinct_per_field, positions = [], []
-    for name in FIELDS:
-        keys = [encode_term(t) for ts in tokens for t in ts[name]]
-        distinct = {key: None for key in keys}
-        position = {key: i for i, key in enumerate(distinct)}
-        distinct_per_field.append(b" ".join(distinct))
-        positions += [position[key] for key in keys]
-    entry.terms = b"\n".join(distinct_per_field)
-    entry.positions = np.array(positions, dtype=np.uint32).tobytes()
-    entry.counts = {f: [len(ts[f]) for ts in tokens] for f in FIELDS}
+    entry.faq = [int(p.kind == "faq") for p in passages]
+    entry.keys = {f: [encode_term(t) for ts in tokens for t in ts[f]] for f in FIELDS}
+    entry.counts = {f: np.array([len(ts[f]) for ts in tokens], dtype=np.uint32) for f in FIELDS}
     return entry
 
 
@@ -251,14 +278,15 @@ def _stamp(st: os.stat_result) -> str:
     return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
-def _read_file(entry: Entry, path: Path, st: os.stat_result) -> tuple[Entry, bytes | None]:
+def _read_file(entry: Entry, path: str, st: os.stat_result) -> tuple[Entry, bytes | None]:
     """Read and hash one file (same checks and reasons as read.read_source)."""
     entry.size, entry.mtime_ns, entry.stamp, entry.seen_ns = st.st_size, st.st_mtime_ns, _stamp(st), time.time_ns()
     if st.st_size > MAX_FILE_BYTES:
         entry.skip = f"too large ({st.st_size / 1e6:.1f} MB > 10 MB)"
         return entry, None
     try:
-        data = path.read_bytes()[: MAX_FILE_BYTES + 1]
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         entry.skip = f"cannot read: {err.strerror or err}"
         return entry, None
@@ -266,9 +294,9 @@ def _read_file(entry: Entry, path: Path, st: os.stat_result) -> tuple[Entry, byt
     return entry, data
 
 
-def _parse_file(entry: Entry, data: bytes, path: Path, base_url: str) -> Entry:
+def _parse_file(entry: Entry, data: bytes, path: str, base_url: str) -> Entry:
     try:
-        article = parse_document(data, EXTENSIONS[path.suffix.lower()], str(path), entry.article_id, base_url)
+        article = parse_document(data, EXTENSIONS[os.path.splitext(path)[1].lower()], path, entry.article_id, base_url)
     except SkipFile as err:
         entry.skip = str(err)
         return entry
@@ -327,8 +355,9 @@ def index_sources(
 ) -> RefreshReport:
     """Index files under paths and the pages of sitemaps / URL lists, reusing what did not change.
 
-    full=True ignores the cache (and sends no conditional requests) but still refills it. The new
-    version is published atomically, like pipeline.index_paths, whose output it reproduces for files.
+    full=True re-reads every source and sends no conditional requests (a page that fails still
+    keeps its cached passages), then refills the cache. The new version is published atomically,
+    like pipeline.index_paths, whose output it reproduces for files.
     """
     started = time.perf_counter()
     report = RefreshReport()
@@ -341,27 +370,66 @@ def index_sources(
             crawler = crawl if isinstance(crawl, Crawler) else Crawler(crawl)
             taken = {e.article_id for e in entries}
             entries += _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, crawl_progress)
-        _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress)
-        report.removed = cache.save(entries)
+        # Cached token ids refer to the cache's term table; when nothing comes from the cache (a full
+        # rebuild), a fresh table drops the terms no source uses any more.
+        reset = all(e.keys is not None or e.skip for e in entries)
+        vocab = {} if reset else cache.terms()
+        _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress, vocab)
+        report.removed = cache.save(entries, vocab, reset)
     finally:
         cache.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _listing_dirs(paths) -> dict[str, int]:
+    """mtime of every folder find_sources walks for paths (and of the folder of each given file)."""
+    dirs = {}
+    for given in map(Path, paths):
+        top = given if given.is_dir() else given.parent
+        for folder, subdirs, _ in os.walk(top, followlinks=False):
+            subdirs[:] = [d for d in subdirs if not d.startswith(".")] if given.is_dir() else []
+            dirs[os.path.abspath(folder)] = os.stat(folder).st_mtime_ns
+    return dirs
+
+
+def _find_sources(paths, cache: "SourceCache", use_cache: bool):
+    """(path as found, absolute path, article id) of each source file, and the skipped paths.
+
+    From find_sources(paths), or its last result when no folder it walked has changed since.
+    """
+    key = json.dumps([os.getcwd(), *map(str, paths)])  # the sources' paths are kept as given
+    listing = cache.get_meta("listing") if use_cache else None
+    if listing is not None and listing["paths"] == key:
+        try:
+            fresh = all(os.stat(d).st_mtime_ns == m and m < listing["seen_ns"] - RACY_NS for d, m in listing["dirs"].items())
+        except OSError:
+            fresh = False
+        if fresh:
+            return [tuple(row) for row in listing["sources"]], [Skipped(p, reason) for p, reason in listing["skipped"]]
+    seen_ns = time.time_ns()
+    dirs = _listing_dirs(paths)
+    found, skipped = find_sources(paths)
+    sources = [(str(s.path), os.path.abspath(s.path), s.article_id) for s in found]
+    if all(Path(p).exists() for p in paths):  # a missing path's appearance would change no folder we watch
+        cache.set_meta("listing", {
+            "paths": key, "seen_ns": seen_ns, "dirs": dirs, "skipped": [[s.path, s.reason] for s in skipped],
+            "sources": sources})
+    return sources, skipped
+
+
 def _file_entries(paths, base_url, cache, old, report, progress) -> list[Entry]:
     """Entries for the files under paths: unchanged ones from the cache, the others read now."""
-    sources, not_found = find_sources(paths)
+    sources, not_found = _find_sources(paths, cache, use_cache=bool(old))
     report.skipped.extend(not_found)
     entries, from_cache = [], []
-    for n, source in enumerate(sources, 1):
-        key = os.path.abspath(source.path)
-        entry = Entry(key, FILES_ORIGIN, source.article_id)
+    for n, (path, key, article_id) in enumerate(sources, 1):
+        entry = Entry(key, FILES_ORIGIN, article_id)
         cached = old.get(key)
-        if cached is not None and (cached.origin, cached.article_id) != (FILES_ORIGIN, source.article_id):
+        if cached is not None and (cached.origin, cached.article_id) != (FILES_ORIGIN, article_id):
             cached = None
         try:
-            st = source.path.stat()
+            st = os.stat(path)
         except OSError as err:
             entry.skip = f"cannot read: {err.strerror or err}"
         else:
@@ -369,7 +437,7 @@ def _file_entries(paths, base_url, cache, old, report, progress) -> list[Entry]:
                 entry = cached  # untouched since it was read (no write, rename or utime changes ctime)
                 from_cache.append(entry)
             else:
-                entry, data = _read_file(entry, source.path, st)
+                entry, data = _read_file(entry, path, st)
                 if data is not None and cached is not None and cached.sha256 == entry.sha256:
                     from_cache.append(cached)  # touched, same bytes: keep the passages, store the new stamp
                     cached.size, cached.mtime_ns, cached.stamp, cached.seen_ns = (
@@ -377,10 +445,10 @@ def _file_entries(paths, base_url, cache, old, report, progress) -> list[Entry]:
                     cached.changed = True
                     entry = cached
                 elif data is not None:
-                    entry = _parse_file(entry, data, source.path, base_url)
+                    entry = _parse_file(entry, data, path, base_url)
                     report.read += 1
         if entry.skip:
-            report.skipped.append(Skipped(str(source.path), entry.skip))
+            report.skipped.append(Skipped(path, entry.skip))
         entries.append(entry)
         if progress:
             progress(n, len(sources))
@@ -452,32 +520,23 @@ def _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report,
     return entries + kept
 
 
-def _batch(entries: list[Entry]) -> tuple[bytes, list[bool], dict[str, tuple[list[bytes], np.ndarray, list[int]]]]:
+def _batch(entries: list[Entry], vocab: dict[bytes, int]) -> tuple[bytes, list[int], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Several entries as one IndexWriter.add_encoded call (numpy works best on long arrays)."""
-    lines, faq = b"".join(e.lines for e in entries), [f for e in entries for f in e.faq]
-    terms = {}
-    parts = [e.field_terms() for e in entries]
-    for name in FIELDS:
-        distinct: list[bytes] = []
-        positions = []
-        counts: list[int] = []
-        for part in parts:
-            keys, where, n = part[name]
-            positions.append(where.astype(np.int64) + len(distinct))
-            distinct += keys
-            counts += n
-        terms[name] = (distinct, np.concatenate(positions) if positions else np.zeros(0, np.int64), counts)
-    return lines, faq, terms
+    ids = [e.term_ids(vocab) for e in entries]
+    terms = {name: (np.concatenate([i[name] for i in ids]) if ids else np.zeros(0, np.uint32),
+                    np.concatenate([e.counts[name] for e in entries]).astype(np.int64)) for name in FIELDS}
+    return b"".join(e.lines for e in entries), [f for e in entries for f in e.faq], terms
 
 
-def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress) -> None:
+def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress, vocab) -> None:
     writer = IndexWriter(index_dir, crash_hook)
+    writer.use_vocabulary(vocab)
     questions: list[str] = []
     texts: list[str] = []
     try:
         articles = [e for e in entries if not e.skip]
         for start in range(0, len(articles), BATCH):
-            writer.add_encoded(*_batch(articles[start:start + BATCH]))
+            writer.add_encoded(*_batch(articles[start:start + BATCH], vocab))
         for entry in articles:
             report.articles += 1
             if embedder is not None:

@@ -87,12 +87,14 @@ class _FieldBuffer:
         if len(self.pending) >= self.CHUNK_TOKENS:
             self.flush()
 
-    def add_many(self, term_ids: np.ndarray, lengths: list[int]) -> None:
+    def add_many(self, term_ids: np.ndarray, lengths: np.ndarray) -> None:
         """Several documents' term ids at once, counted straight away as one chunk."""
         self.flush()
-        self.pending = term_ids
-        self.pending_lengths = lengths
-        self.flush()
+        lengths = np.asarray(lengths, dtype=np.int64)
+        if len(lengths):
+            self.pairs.append(count_pairs(np.asarray(term_ids, dtype=np.int64), lengths, self.first_pending_doc))
+            self.lengths.append(lengths)
+            self.first_pending_doc += len(lengths)
 
     def flush(self) -> None:
         if not self.pending_lengths:
@@ -163,7 +165,7 @@ class IndexWriter:
             raise ValueError("use_vocabulary() must come before the first passage")
         self.vocab = vocab
 
-    def add_encoded(self, lines: bytes, faq: list[bool], term_ids: dict[str, tuple[np.ndarray, list[int]]]) -> None:
+    def add_encoded(self, lines: bytes, faq: list[int], term_ids: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         """Append several passages at once: same result as add() on each, with no per-token Python work.
 
         lines: their store_line()s joined; term_ids: per field, every token as its id in self.vocab

@@ -139,7 +139,24 @@ def test_files_untouched_since_read_are_not_even_opened(corpus_dir, tmp_path, mo
     refunds.write_text(refunds.read_text().replace("five working days", "three working days"))
     opened = []
     real = incremental._read_file
-    monkeypatch.setattr(incremental, "_read_file", lambda entry, path, st: opened.append(path.name) or real(entry, path, st))
+    monkeypatch.setattr(incremental, "_read_file", lambda entry, path, st: opened.append(os.path.basename(path)) or real(entry, path, st))
     report = index_sources([corpus_dir], tmp_path / "ix")
     assert opened == ["refunds.md"]
     assert (report.read, report.reused) == (1, 3)
+
+
+def test_unchanged_folders_are_not_listed_again_but_new_and_deleted_files_are_seen(corpus_dir, tmp_path, monkeypatch):
+    import faqbot.incremental as incremental
+
+    monkeypatch.setattr(incremental, "RACY_NS", 0)
+    index_sources([corpus_dir], tmp_path / "ix")
+    real = incremental.find_sources
+    listed = []
+    monkeypatch.setattr(incremental, "find_sources", lambda paths: listed.append(1) or real(paths))
+    assert index_sources([corpus_dir], tmp_path / "ix").articles == 4
+    assert listed == []
+    (corpus_dir / "cycling.md").write_text(EXTRA)
+    assert index_sources([corpus_dir], tmp_path / "ix").articles == 5
+    (corpus_dir / "gardening.md").unlink()
+    assert index_sources([corpus_dir], tmp_path / "ix").articles == 4
+    assert listed == [1, 1]
