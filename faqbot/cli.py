@@ -103,7 +103,8 @@ def index(ctx, paths, index_dir, base_url, sitemaps, url_lists, full):
         f"in {report.seconds:.2f}s -> {settings.index_dir}"
     )
     if report.skipped:
-        click.echo(f"Skipped {len(report.skipped)} files:")
+        count = len(report.skipped)
+        click.echo(f"Skipped {count} {'file' if count == 1 else 'files'}:")
         for skipped in report.skipped:
             click.echo(f"  {skipped.path}: {skipped.reason}")
     for line in summary_lines(report):
