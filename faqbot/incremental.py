@@ -30,14 +30,13 @@ import numpy as np
 from . import __version__
 from .analyze import ANALYZER_VERSION
 from .crawl import CrawlError, Crawler, CrawlReport, CrawlSettings, Target
-from .embed import MODEL_NAME
 from .errors import FaqbotError, SkipFile
 from .extract import extract_passages
 from .index import FIELDS, IndexWriter, encode_term, index_text, store_line
 from .model import Passage
 from .pipeline import IndexReport, passage_tokens
 from .read import DEFAULT_BASE_URL, EXTENSIONS, MAX_FILE_BYTES, Skipped, decode, find_sources, parse_document, slugify
-from .semantic import embed_texts, embedding_texts, previous_vectors, text_key
+from .semantic import embedding_texts, vector_arrays
 
 CACHE_FILE = "cache.sqlite"
 LOCK_FILE = "reindex.lock"
@@ -549,15 +548,7 @@ def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook,
             named = ", ".join(map(str, [*paths, *sitemaps, *url_lists])) or "(no sources)"
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5]) or "no .txt, .md or .html files found"
             raise FaqbotError(f"Nothing to index in {named} ({reasons}). The existing index is unchanged.")
-        extra_arrays, extra_manifest = {}, {}
-        if embedder is not None:
-            vectors = embed_texts(embedder.encode, questions + texts, previous_vectors(index_dir), embed_progress)
-            extra_arrays = {
-                "question_vectors": vectors[: len(questions)],
-                "vectors": vectors[len(questions):],
-                "vector_keys": np.array([text_key(t) for t in questions + texts], dtype="S16"),
-            }
-            extra_manifest = {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1])}}
+        extra_arrays, extra_manifest = vector_arrays(embedder, questions, texts, index_dir, embed_progress)
     except BaseException:
         writer.abort()
         raise

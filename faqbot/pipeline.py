@@ -10,11 +10,8 @@ from typing import Callable, Iterator
 from .analyze import analyze
 from .errors import FaqbotError, SkipFile
 from .extract import extract_passages
-import numpy as np
-
-from .embed import MODEL_NAME
 from .index import FIELDS, IndexWriter, index_text
-from .semantic import embed_texts, embedding_texts, previous_vectors, text_key
+from .semantic import embedding_texts, vector_arrays
 from .model import Article, Passage
 from .read import DEFAULT_BASE_URL, Skipped, find_sources, read_source
 
@@ -113,15 +110,7 @@ def index_paths(
         if not report.articles:
             reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5]) or "no .txt, .md or .html files found"
             raise FaqbotError(f"Nothing to index in {', '.join(map(str, paths))} ({reasons}). The existing index is unchanged.")
-        extra_arrays, extra_manifest = {}, {}
-        if embedder is not None:
-            vectors = embed_texts(embedder.encode, questions + texts, previous_vectors(index_dir), embed_progress)
-            extra_arrays = {
-                "question_vectors": vectors[: len(questions)],
-                "vectors": vectors[len(questions):],
-                "vector_keys": np.array([text_key(t) for t in questions + texts], dtype="S16"),
-            }
-            extra_manifest = {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1])}}
+        extra_arrays, extra_manifest = vector_arrays(embedder, questions, texts, index_dir, embed_progress)
     except BaseException:
         writer.abort()
         raise

@@ -78,6 +78,26 @@ def previous_vectors(index_dir) -> dict[bytes, np.ndarray]:
     return {bytes(k): vectors[i] for i, k in enumerate(keys)}
 
 
+def vector_arrays(embedder, questions: list[str], texts: list[str], index_dir,
+                  progress: Callable[[int, int], None] | None = None) -> tuple[dict, dict]:
+    """The index arrays and manifest entry holding passage vectors (empty without an embedder).
+
+    questions[i] and texts[i] are passage i's two embedding_texts; vectors of texts the published
+    index already holds are reused.
+    """
+    if embedder is None:
+        return {}, {}
+    from .embed import MODEL_NAME
+
+    vectors = embed_texts(embedder.encode, questions + texts, previous_vectors(index_dir), progress)
+    arrays = {
+        "question_vectors": vectors[: len(questions)],
+        "vectors": vectors[len(questions):],
+        "vector_keys": np.array([text_key(t) for t in questions + texts], dtype="S16"),
+    }
+    return arrays, {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1])}}
+
+
 def has_vectors(index: Index) -> bool:
     """Whether this index was built with passage embeddings."""
     return "vectors" in index.arrays and "question_vectors" in index.arrays
