@@ -140,6 +140,16 @@ def _origin_allowed(origin: str, settings: Settings) -> bool:
     return origin.rstrip("/") in {o.rstrip("/") for o in settings.allowed_origins} or "*" in settings.allowed_origins
 
 
+def _warm_up(live: LiveIndex, settings) -> None:
+    """Load the index, the stemmer and the embedding buffers now, so the first reader waits for none of them."""
+    from .analyze import analyze
+
+    analyze("warm up")
+    if settings.embedder is not None:
+        settings.embedder.encode(["How long does it take for a typical question of about this length to be answered here?"])
+    live.current()
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; tests and embedders pass overrides such as {"index_dir": ...}."""
     settings = load_settings(overrides)
@@ -148,7 +158,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["faqbot.settings"] = settings
     app.extensions["faqbot.live"] = LiveIndex(settings.index_dir)
-    app.extensions["faqbot.answer_settings"] = settings.answer_settings()
+    app.extensions["faqbot.answer_settings"] = answer_settings = settings.answer_settings()
+    _warm_up(app.extensions["faqbot.live"], answer_settings)
     if settings.log_questions:
         app.extensions["faqbot.log"] = QuestionLog(settings.question_log_path, settings.log_retention_days)
     app.register_blueprint(api)
