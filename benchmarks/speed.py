@@ -183,7 +183,8 @@ def mem_available_mb() -> float:
 def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool) -> list[tuple[str, str]]:
     from faqbot.answer import ask
     from faqbot.index import Index
-    from faqbot.search import best_passages, field_scores, parse_query, search
+    from faqbot.bm25 import accumulate
+    from faqbot.search import best_passages, parse_query, search
 
     from corpus_pool import make_queries
 
@@ -272,9 +273,7 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool) -> list[
         diffs, agree = [], 0
         for i, query in enumerate(sample):
             expected = ref_scores[i]
-            docs, scores = field_scores(index, "body", query.known)
-            dense = np.zeros(index.n_passages)
-            dense[docs] = scores
+            dense = accumulate(index.fields["body"], query.known, index.n_passages)
             diffs.append(float(np.abs(dense - expected).max()))
             hits = best_passages(index, query.known, K, {"body": 1.0})
             want = np.lexsort((np.arange(len(expected)), -expected))[:K]

@@ -59,62 +59,6 @@ class _Buffer(threading.local):
 _buffer = _Buffer()
 
 
-def _postings_lists(index: Index, fields: dict[str, float], term_counts: dict[int, int]):
-    for field, field_weight in fields.items():
-        postings = index.fields[field]
-        for term, count in term_counts.items():
-            lo, hi = postings.indptr[term], postings.indptr[term + 1]
-            if hi > lo:
-                yield postings.docs[lo:hi], postings.weights[lo:hi], count * field_weight
-
-
-def score_candidates(index: Index, query: "Query | _QueryIds", fields: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Passages that match any query term (may repeat) and their weighted multi-field BM25 scores.
-
-    Work is proportional to the postings of the query's terms, not to the number of passages:
-    scores are added into a reused dense buffer and read back at the touched positions only.
-    """
-    fields = FIELD_WEIGHTS if fields is None else fields
-    acc = _buffer.get(index.n_passages)
-    touched = []
-    try:
-        for docs, weights, scale in _postings_lists(index, fields, query.known):
-            # Fancy-index += is exact here: a passage occurs once in a postings list.
-            acc[docs] += weights if scale == 1 else weights * scale
-            touched.append(docs)
-        if not touched:
-            return np.zeros(0, np.int32), np.zeros(0)
-        docs = touched[0] if len(touched) == 1 else np.concatenate(touched)
-        return docs, acc[docs]
-    finally:
-        for docs in touched:
-            acc[docs] = 0.0
-
-
-def field_scores(index: Index, field: str, term_counts: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct passages matching the terms in one field and their BM25Okapi scores."""
-    docs, scores = score_candidates(index, _QueryIds(term_counts), {field: 1.0})
-    docs, first = np.unique(docs, return_index=True)
-    return docs, scores[first]
-
-
-class _QueryIds:
-    """A query given directly as term ids (tests and benchmarks)."""
-
-    def __init__(self, term_counts: dict[int, int]):
-        self.known = term_counts
-
-
-def top_hits(docs: np.ndarray, scores: np.ndarray, k: int, repeats: int = 1) -> list[Hit]:
-    """The k best distinct (doc, score) pairs, best first, ties broken by index order.
-
-    docs may list a passage up to `repeats` times (once per postings list it appeared in).
-    """
-    if k <= 0 or not len(docs):
-        return []
-    return _best(docs, scores, k, repeats)
-
-
 def _best(docs: np.ndarray, scores: np.ndarray, k: int, repeats: int = 1, head: tuple[int, int] | None = None) -> list[Hit]:
     """The k best docs, best first, ties (also at the k-th place) broken by index order.
 
