@@ -168,14 +168,14 @@ def serve(ctx, host, port, workers, index_dir):
     Example:
       faqbot serve --port 8080
     """
-    from .pipeline import index_paths
+    from .reindex import refresh
     from .server import run_server
 
     settings = _settings(ctx, index_dir=index_dir, host=host, port=port, workers=workers)
     if not (Path(settings.index_dir) / "manifest.json").exists():
         click.echo(f"No index in {settings.index_dir}: indexing {', '.join(settings.sources)} first.")
         try:
-            index_paths(list(settings.sources), settings.index_dir, settings.base_url, embedder=settings.embedder())
+            refresh(settings)  # the same build as `faqbot index`, so its cache serves the next re-index
         except FaqbotError as err:
             raise click.ClickException(str(err)) from None
     _load_index(settings)

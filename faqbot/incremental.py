@@ -34,7 +34,7 @@ from .errors import FaqbotError, SkipFile
 from .extract import extract_passages
 from .index import FIELDS, IndexWriter, encode_term, index_text, store_line
 from .model import Passage
-from .pipeline import IndexReport, passage_tokens
+from .pipeline import IndexReport, nothing_to_index, passage_tokens
 from .read import DEFAULT_BASE_URL, EXTENSIONS, MAX_FILE_BYTES, Skipped, decode, find_sources, parse_document, slugify
 from .semantic import embedding_texts, vector_arrays
 
@@ -545,9 +545,7 @@ def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook,
             report.faq_pairs += sum(entry.faq)
             report.paragraphs += len(entry.faq) - sum(entry.faq)
         if not report.articles:
-            named = ", ".join(map(str, [*paths, *sitemaps, *url_lists])) or "(no sources)"
-            reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5]) or "no .txt, .md or .html files found"
-            raise FaqbotError(f"Nothing to index in {named} ({reasons}). The existing index is unchanged.")
+            raise nothing_to_index([*paths, *sitemaps, *url_lists], report.skipped)
         extra_arrays, extra_manifest = vector_arrays(embedder, questions, texts, index_dir, embed_progress)
     except BaseException:
         writer.abort()

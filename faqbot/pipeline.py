@@ -75,6 +75,13 @@ def tokenize_passages(passages: list[Passage], langs: dict[str, str | None]) -> 
     return out
 
 
+def nothing_to_index(named: list, skipped: list[Skipped]) -> FaqbotError:
+    """The error for a build that found no readable article, with the first skip reasons."""
+    where = ", ".join(map(str, named)) or "(no sources)"
+    reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5]) or "no .txt, .md or .html files found"
+    return FaqbotError(f"Nothing to index in {where} ({reasons}). The existing index is unchanged.")
+
+
 def index_paths(
     paths: list[str | Path],
     index_dir: str | Path,
@@ -108,8 +115,7 @@ def index_paths(
                 else:
                     report.paragraphs += 1
         if not report.articles:
-            reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped[:5]) or "no .txt, .md or .html files found"
-            raise FaqbotError(f"Nothing to index in {', '.join(map(str, paths))} ({reasons}). The existing index is unchanged.")
+            raise nothing_to_index(paths, report.skipped)
         extra_arrays, extra_manifest = vector_arrays(embedder, questions, texts, index_dir, embed_progress)
     except BaseException:
         writer.abort()
