@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import chain
 import time
 from dataclasses import dataclass
 
@@ -126,11 +127,7 @@ def _suggestions(index: Index, count: int, taken: set[int]) -> list[dict]:
     """Fill results up to top_k with unmatched passages (FAQ questions first) at score 0."""
     if count <= 0:
         return []
-    picked = []
-    for doc in list(index.faq_ids()[: count + len(taken)]) + list(range(min(index.n_passages, count + len(taken)))):
-        doc = int(doc)
-        if doc not in taken and doc not in picked:
-            picked.append(doc)
-        if len(picked) == count:
-            break
+    enough = count + len(taken)
+    candidates = chain(index.faq_ids()[:enough].tolist(), range(min(index.n_passages, enough)))
+    picked = list(dict.fromkeys(d for d in candidates if d not in taken))[:count]
     return [{**index.passage(d).to_dict(), "score": 0.0, "confidence": 0.0} for d in picked]

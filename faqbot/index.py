@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from functools import cached_property
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -421,6 +422,10 @@ class Index:
             text=data["text"], title=data["title"], section=data["section"], url=data["url"], link=data["link"],
         )
 
-    def faq_ids(self) -> np.ndarray:
-        """Indices of FAQ passages, in index order."""
+    @cached_property
+    def _faq_ids(self) -> np.ndarray:
         return np.flatnonzero(self.kinds)
+
+    def faq_ids(self) -> np.ndarray:
+        """Indices of FAQ passages, in index order (found once per loaded version)."""
+        return self._faq_ids

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 from .errors import FaqbotError
@@ -39,8 +40,6 @@ class LiveIndex:
 
     def current(self) -> Index | None:
         """The index to serve this request from (None when there has never been a loadable one)."""
-        import time
-
         now = time.monotonic()
         if self._index is not None and now - self._checked_at < self.check_interval:
             return self._index
