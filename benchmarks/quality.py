@@ -21,10 +21,9 @@ sys.path.insert(0, str(REPO))
 
 from dataclasses import replace  # noqa: E402
 
-from faqbot.answer import AnswerSettings, ask  # noqa: E402
 from faqbot.config import load_settings  # noqa: E402
 from faqbot.embed import load_embedder  # noqa: E402
-from faqbot.evaluate import evaluate, load_queries  # noqa: E402
+from faqbot.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
 from faqbot.index import Index  # noqa: E402
 from faqbot.pipeline import index_paths, load_articles, passages_of  # noqa: E402
 
@@ -67,17 +66,6 @@ def bm25s_ranker(passages):
     return rank
 
 
-def faqbot_ranker(index: Index, settings: AnswerSettings):
-
-    def rank(question):
-        response = ask(index, question, 10, settings)
-        order = {index.passage(i).id: i for i in range(index.n_passages)} if not hasattr(rank, "ids") else rank.ids
-        rank.ids = order
-        return [order[r["id"]] for r in response["results"] if r["score"] > 0], response["answer"] is not None
-
-    return rank
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("queries", nargs="?", default=str(DEFAULT_QUERIES))
@@ -103,11 +91,11 @@ def main(argv=None):
         rows = [
             ("rank-bm25 (whitespace)", evaluate(rank_bm25_ranker(passages), queries, passages, articles_dir)),
             ("bm25s (stem+stop)", evaluate(bm25s_ranker(passages), queries, passages, articles_dir)),
-            ("faqbot lexical only", evaluate(faqbot_ranker(index, lexical), queries + extra, passages, articles_dir)),
+            ("faqbot lexical only", evaluate(answer_ranker(index, lexical), queries + extra, passages, articles_dir)),
         ]
         if embedder is not None:
             semantic = replace(lexical, embedder=embedder)
-            rows.append(("faqbot (semantic rerank)", evaluate(faqbot_ranker(index, semantic), queries + extra,
+            rows.append(("faqbot (semantic rerank)", evaluate(answer_ranker(index, semantic), queries + extra,
                                                               passages, articles_dir)))
         else:
             print("semantic reranking is off (FAQBOT_SEMANTIC=0 or model not installed)")

@@ -248,7 +248,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
     """
     import tempfile
 
-    from .evaluate import evaluate, format_report, load_queries
+    from .evaluate import answer_ranker, evaluate, format_report, load_queries
     from .pipeline import index_paths
 
     settings = _settings(ctx, index_dir=index_dir)
@@ -265,14 +265,8 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
             index_paths([articles], tmp, settings.base_url, embedder=settings.embedder())
         index = _load_index(settings if index_dir else load_settings({"index_dir": tmp}))
         passages = [index.passage(i) for i in range(index.n_passages)]
-        position = {p.id: i for i, p in enumerate(passages)}
-        answer_settings = settings.answer_settings()
-
-        def ranker(question):
-            response = answer_question(index, question, 10, answer_settings)
-            return [position[r["id"]] for r in response["results"] if r["score"] > 0], response["answer"] is not None
-
-        report = evaluate(ranker, labelled, passages, articles if articles.is_dir() else None)
+        report = evaluate(answer_ranker(index, settings.answer_settings()), labelled, passages,
+                          articles if articles.is_dir() else None)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:

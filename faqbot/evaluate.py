@@ -107,6 +107,20 @@ def no_answer_metrics(out_of_scope: list[bool], answered: list[bool]) -> dict:
 Ranker = Callable[[str], tuple[list[int], bool]]  # question -> (passage indices best first, answered?)
 
 
+def answer_ranker(index, settings) -> Ranker:
+    """faqbot's own ranker for evaluate(): passage numbers of the matching results, and whether it answered."""
+    from .answer import ask
+
+    position = {index.passage(i).id: i for i in range(index.n_passages)}
+
+    def rank(question: str) -> tuple[list[int], bool]:
+        response = ask(index, question, 10, settings)
+        # Results padded at score 0 are suggestions, not matches.
+        return [position[r["id"]] for r in response["results"] if r["score"] > 0], response["answer"] is not None
+
+    return rank
+
+
 def evaluate(ranker: Ranker, queries: Iterable[EvalQuery], passages: list[Passage],
              articles_dir: Path | None = None) -> dict:
     """Run every query through ranker and compute the report (overall, per kind, no-answer, misses)."""
