@@ -88,7 +88,9 @@ def test_queries_during_twenty_reindexes_all_succeed_from_one_version(tmp_path):
                 report = index_sources([corpus], ix)
                 assert report.read == len(TOPICS)
                 edition_of[report.version] = edition
-                time.sleep(0.15)
+                # Keep each version published longer than the workers' 0.5 s manifest check, so
+                # the swaps are seen however fast the machine builds.
+                time.sleep(0.6)
         finally:
             time.sleep(0.6)  # the workers' manifest check interval is 0.5 s
             stop.set()
