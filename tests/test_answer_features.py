@@ -1,0 +1,71 @@
+"""The batched confidence features give exactly what the one-passage-at-a-time definitions give."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from faqbot.answer import (LEXICAL_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
+                           feature_rows, rank_passages)
+from faqbot.bm25 import K1
+from faqbot.index import Index
+from faqbot.search import parse_query, term_coverage
+
+QUESTIONS = [
+    "How long does a refund take?", "reset my password", "refund after 30 days store credit",
+    "quantum chromodynamics", "the the the", "password refund shipping account card",
+    "What are the main challenges of open source AI?", "zzzz unknownword refund",
+]
+
+
+def _reference_features(index, query, ranked, rank):
+    """The original per-passage definition (search.term_coverage once per passage and field)."""
+    item = ranked[rank]
+    body = term_coverage(index, query, item.doc, "body")
+    question = term_coverage(index, query, item.doc, "question") if index.kinds[item.doc] else 0.0
+    idf = index.fields["body"].idf
+    best_possible = sum(c * float(idf[t]) * (K1 + 1) for t, c in query.known.items()) or 1.0
+    runner_up = ranked[rank + 1].score if rank + 1 < len(ranked) else 0.0
+    margin = (item.score - runner_up) / abs(item.score) if item.score and rank == 0 else 0.0
+    return [1.0, body, question, min(item.bm25 / best_possible, 2.0), max(min(margin, 1.0), 0.0), item.cosine]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_batched_features_equal_the_per_passage_definition(index_dir, question):
+    index = Index.load(index_dir)
+    query, ranked, _ = rank_passages(index, question, 20, AnswerSettings())
+    rows = feature_rows(index, query, ranked)
+    assert rows == [_reference_features(index, query, ranked, r) for r in range(len(ranked))]
+    for rank in range(len(ranked)):
+        assert confidence_features(index, query, ranked, rank) == rows[rank]
+
+
+@pytest.mark.parametrize("field", ["body", "question"])
+def test_coverage_of_every_passage_equals_term_coverage(index_dir, field):
+    index = Index.load(index_dir)
+    docs = np.arange(index.n_passages)
+    for question in QUESTIONS:
+        query = parse_query(index, question)
+        got = coverage(index, query, docs, field).tolist()
+        assert got == [term_coverage(index, query, int(d), field) for d in docs]
+
+
+def test_no_ranked_passages_no_features(index_dir):
+    index = Index.load(index_dir)
+    assert feature_rows(index, parse_query(index, "quantum"), []) == []
+
+
+def test_ask_confidences_come_from_the_features(index_dir):
+    index = Index.load(index_dir)
+    for question in QUESTIONS:
+        response = ask(index, question, 10)
+        query, ranked, _ = rank_passages(index, question, 10, AnswerSettings())
+        expected = [round(confidence(_reference_features(index, query, ranked, r), LEXICAL_WEIGHTS), 4)
+                    for r in range(len(ranked))]
+        assert [r["confidence"] for r in response["results"][:len(ranked)]] == expected
+        assert all(r["confidence"] == 0.0 and r["score"] == 0.0 for r in response["results"][len(ranked):])
+        assert len(response["results"]) == min(10, index.n_passages)
+        assert not math.isnan(sum(expected))
+        assert [r["id"] for r in response["results"][:len(ranked)]] == [index.passage(r.doc).id for r in ranked]
