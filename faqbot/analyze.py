@@ -6,6 +6,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import numpy as np
+
 from .stopwords import ENGLISH_STOPWORDS
 
 # Bump when tokens change: an index built by another analyzer is refused.
@@ -56,6 +58,7 @@ def _stemmer(language: str):
 
 _MAX_CACHED_WORDS = 2_000_000
 _caches: dict[str, dict[str, str]] = {}
+WORD_TABLE_LANGUAGE = "english"  # the language questions are analysed in (analyze(text) with no lang)
 
 
 def _token(word: str, language: str) -> str:
@@ -68,9 +71,78 @@ def _token(word: str, language: str) -> str:
     return _stemmer(language)(word)
 
 
+class WordTable:
+    """Raw words -> their tokens, as an index build analysed them: a cache that spares stemming.
+
+    words: sorted fixed-width bytes (UTF-8); rows: each word's row in terms (the index's sorted
+    term table), -1 for a stopword. Only words and tokens shorter than the width are in it, so a
+    hit is exact. Memory-mapped from the index: a fresh process answers a question without
+    importing nltk when the question's words occur in the indexed text.
+    """
+
+    def __init__(self, words: np.ndarray, rows: np.ndarray, terms: np.ndarray):
+        self.words, self.rows, self.terms = words, rows, terms
+        self.width = words.dtype.itemsize
+
+    def lookup(self, raw: list[str]) -> dict[str, str]:
+        """The tokens of those of raw words the table holds."""
+        if not len(self.words):
+            return {}
+        encoded = [(w, w.encode("utf-8", "surrogatepass")) for w in raw]
+        encoded = [(w, b) for w, b in encoded if len(b) < self.width]
+        if not encoded:
+            return {}
+        keys = np.array([b for _, b in encoded], dtype=self.words.dtype)
+        pos = np.minimum(np.searchsorted(self.words, keys), len(self.words) - 1)
+        hits = (self.words[pos] == keys).tolist()
+        rows = self.rows[pos].tolist()
+        return {w: (self.terms[r].decode("utf-8") if r >= 0 else "")
+                for (w, _), hit, r in zip(encoded, hits, rows) if hit}
+
+
+_word_table: WordTable | None = None
+
+
+def use_word_table(table: WordTable | None) -> None:
+    """Look words up in table (an index's) before stemming them; the latest loaded index's wins.
+
+    Any table gives the same tokens as stemming (same ANALYZER_VERSION, checked when an index loads).
+    """
+    global _word_table
+    _word_table = table
+
+
+def token(word: str, language: str = WORD_TABLE_LANGUAGE) -> str:
+    """The token of one raw word from words() ("" for a stopword), stemmed once per process."""
+    cache = _caches.setdefault(language, {})
+    out = cache.get(word)
+    if out is None:
+        table = _word_table if language == WORD_TABLE_LANGUAGE else None
+        out = table.lookup([word]).get(word) if table is not None else None
+        if out is None:
+            out = _token(word, language)
+        if len(cache) < _MAX_CACHED_WORDS:
+            cache[word] = out
+    return out
+
+
+def normalize(text: str) -> str:
+    """Text as words() reads it: NFKC, lowercase, typographic apostrophes made plain."""
+    return unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+
+
 def words(text: str) -> list[str]:
     """Split text into lowercase, Unicode-normalised raw words."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).lower().replace("’", "'"))
+    return _WORD.findall(normalize(text))
+
+
+def split_words(normalized: str) -> list[str]:
+    """The raw words of normalize()d text.
+
+    No word holds whitespace, so the words of a text are those of its whitespace-separated pieces
+    in order: an index build caches the words of each distinct piece.
+    """
+    return _WORD.findall(normalized)
 
 
 def analyze(text: str, lang: str | None = None) -> list[str]:
@@ -78,13 +150,21 @@ def analyze(text: str, lang: str | None = None) -> list[str]:
     language = stemmer_language(lang)
     # Each distinct word is stemmed once per process: stemming dominates build time otherwise.
     cache = _caches.setdefault(language, {})
-    out = []
-    for word in words(text):
-        token = cache.get(word)
-        if token is None:
-            token = _token(word, language)
+    raw = words(text)
+    try:
+        tokens = list(map(cache.__getitem__, raw))
+    except KeyError:
+        missing = list(dict.fromkeys(w for w in raw if w not in cache))
+        table = _word_table if language == WORD_TABLE_LANGUAGE else None
+        found = table.lookup(missing) if table is not None else {}
+        for word in missing:
+            value = found.get(word)
+            if value is None:
+                value = _token(word, language)
             if len(cache) < _MAX_CACHED_WORDS:
-                cache[word] = token
-        if token:
-            out.append(token)
-    return out
+                cache[word] = value
+            else:
+                found[word] = value
+        get = cache.get
+        tokens = [get(w) or found.get(w, "") for w in raw]
+    return [t for t in tokens if t]

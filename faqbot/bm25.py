@@ -48,15 +48,32 @@ def build_postings(
     """Compute BM25Okapi weights for documents given as lists of term ids."""
     lengths = np.fromiter((len(d) for d in doc_terms), dtype=np.int64, count=len(doc_terms))
     flat = np.fromiter((t for d in doc_terms for t in d), dtype=np.int64, count=int(lengths.sum()))
-    docs, terms, tf = count_pairs(flat, lengths, first_doc=0)
-    return postings_from_pairs(docs, terms, tf, lengths.astype(np.float64), n_terms, k1, b, epsilon)
+    chunk = count_pairs(flat, lengths, first_doc=0)
+    return postings_from_chunks([chunk], lengths.astype(np.float64), n_terms, k1, b, epsilon)
 
 
 def count_pairs(flat_terms: np.ndarray, lengths: np.ndarray, first_doc: int) -> tuple[np.ndarray, ...]:
-    """(doc, term, term frequency) for each distinct term of each document, sorted by doc then term."""
-    docs = np.repeat(np.arange(first_doc, first_doc + len(lengths), dtype=np.int64), lengths)
-    keys, tf = np.unique((docs << 32) | flat_terms.astype(np.int64), return_counts=True)
-    return (keys >> 32).astype(np.int32), (keys & 0xFFFFFFFF).astype(np.int32), tf.astype(np.int32)
+    """(doc, term, term frequency) int32 arrays for each distinct term of each document, sorted by term then doc.
+
+    flat_terms: the documents' term ids one after the other; lengths: each document's token count.
+    """
+    n = len(lengths)
+    shift = max(int(n).bit_length(), 1)
+    keys = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    keys |= np.asarray(flat_terms, dtype=np.int64) << shift
+    keys.sort()
+    if not len(keys):
+        empty = np.zeros(0, np.int32)
+        return empty, empty, empty
+    starts = np.empty(len(keys), dtype=bool)
+    starts[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+    starts = np.flatnonzero(starts)
+    tf = np.diff(starts, append=len(keys)).astype(np.int32)
+    keys = keys[starts]
+    docs = (keys & ((1 << shift) - 1)).astype(np.int32)
+    docs += first_doc
+    return docs, (keys >> shift).astype(np.int32), tf
 
 
 def postings_from_pairs(
@@ -64,19 +81,74 @@ def postings_from_pairs(
     k1: float = K1, b: float = B, epsilon: float = EPSILON,
 ) -> Postings:
     """BM25Okapi postings from (doc, term, tf) triples sorted by doc, and each document's length."""
+    order = np.argsort(terms, kind="stable")
+    chunk = (np.asarray(docs)[order], np.asarray(terms)[order], np.asarray(tf)[order])
+    return postings_from_chunks([chunk], doc_len, n_terms, k1, b, epsilon)
+
+
+def _runs(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal values."""
+    if not len(terms):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    change = np.empty(len(terms), dtype=bool)
+    change[0] = True
+    np.not_equal(terms[1:], terms[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    return starts, np.diff(starts, append=len(terms))
+
+
+def postings_from_chunks(
+    chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], doc_len: np.ndarray, n_terms: int,
+    k1: float = K1, b: float = B, epsilon: float = EPSILON, term_map: np.ndarray | None = None,
+) -> Postings:
+    """BM25Okapi postings from chunks of (doc, term, tf) triples, and each document's length.
+
+    Within a chunk the triples of one term are together, docs ascending (count_pairs' order); each
+    chunk's docs come after those of the chunks before it. term_map (optional) renumbers the
+    chunks' term ids. The chunks are placed by a counting sort on term, one chunk at a time, and
+    the list is emptied as they are used, so memory stays near the size of the result.
+    """
     n_docs = len(doc_len)
     avgdl = float(doc_len.sum()) / n_docs if n_docs else 0.0
-    # A stable sort by term keeps each term's passages in ascending order.
-    order = np.argsort(terms, kind="stable")
-    terms, docs, tf = terms[order], docs[order], tf[order].astype(np.float64)
-    del order
-    doc_freq = np.bincount(terms, minlength=n_terms)
+
+    def mapped(terms):
+        return term_map[terms] if term_map is not None else terms
+
+    doc_freq = np.zeros(n_terms, dtype=np.int64)
+    for _, terms, _ in chunks:
+        doc_freq += np.bincount(mapped(terms), minlength=n_terms)
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(doc_freq, out=indptr[1:])
     idf = okapi_idf(doc_freq, n_docs, epsilon)
-    norm = k1 * (1 - b + b * doc_len[docs] / avgdl) if avgdl else np.full(len(tf), k1 * (1 - b))
-    weights = idf[terms] * (tf * (k1 + 1) / (tf + norm))
-    return Postings(indptr=indptr, docs=docs.astype(np.int32), weights=weights, idf=idf)
+    total = int(indptr[-1])
+    out_docs = np.empty(total, dtype=np.int32)
+    weights = np.empty(total, dtype=np.float64)
+    cursor = indptr[:-1].copy()
+    chunks.reverse()
+    while chunks:
+        docs, terms, tf = chunks.pop()
+        terms = mapped(terms)
+        starts, lengths = _runs(terms)
+        run_terms = terms[starts]
+        pos = np.repeat(cursor[run_terms] - starts, lengths)
+        pos += np.arange(len(terms))
+        cursor[run_terms] += lengths
+        out_docs[pos] = docs
+        tf = tf.astype(np.float64)
+        if avgdl:
+            norm = doc_len[docs] * b  # rank-bm25's order of operations, for the same rounding
+            norm /= avgdl
+            norm += 1 - b
+            norm *= k1
+        else:
+            norm = np.full(len(tf), k1 * (1 - b))
+        norm += tf
+        tf *= k1 + 1
+        tf /= norm
+        tf *= idf[terms]
+        weights[pos] = tf
+        del docs, terms, tf, norm, pos
+    return Postings(indptr=indptr, docs=out_docs, weights=weights, idf=idf)
 
 
 def accumulate(postings: Postings, term_counts: dict[int, int], n_docs: int, scale: float = 1.0) -> np.ndarray:

@@ -28,11 +28,12 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 
 from . import __version__
-from .analyze import ANALYZER_VERSION
+from .analyze import ANALYZER_VERSION, WORD_TABLE_LANGUAGE, stemmer_language, words
 from .crawl import CrawlError, Crawler, CrawlReport, CrawlSettings, Target
 from .errors import FaqbotError, SkipFile
 from .extract import extract_passages
-from .index import FIELDS, IndexWriter, encode_term, index_text, store_line
+from .errors import IndexInvalid, IndexMissing
+from .index import FIELDS, Index, IndexWriter, encode_term, index_text, store_line
 from .model import Passage
 from .pipeline import IndexReport, nothing_to_index, passage_tokens
 from .read import DEFAULT_BASE_URL, EXTENSIONS, MAX_FILE_BYTES, Skipped, decode, find_sources, parse_document, slugify
@@ -84,6 +85,7 @@ class Entry:
     ids: bytes = b""  # every token of every field (FIELDS order), as uint32 ids of the cache's term table
     counts: dict[str, np.ndarray] = field(default_factory=dict)  # per field, each passage's token count
     keys: dict[str, list[bytes]] | None = None  # a source read now: its encode_term()ed tokens, until ids are given
+    words: bytes = b""  # the distinct raw words of its English passages, newline-separated (the index's word table)
     changed: bool = True  # write it back to the cache
 
     def passages(self) -> list[Passage]:
@@ -141,7 +143,7 @@ class SourceCache:
             CREATE TABLE IF NOT EXISTS sources (
                 key TEXT PRIMARY KEY, origin TEXT, article_id TEXT, sha256 TEXT, size INTEGER,
                 mtime_ns INTEGER, stamp TEXT, seen_ns INTEGER, etag TEXT, last_modified TEXT, skip TEXT,
-                lines BLOB, ids BLOB, faq BLOB, counts BLOB)  -- faq: uint8 per passage; counts: uint32 per field and passage
+                lines BLOB, ids BLOB, faq BLOB, counts BLOB, words BLOB)  -- faq: uint8 per passage; counts: uint32 per field and passage
         """)
         # The term table as newline-separated chunks, in id order: one row per build that added terms.
         self.db.execute("CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, chunk BLOB NOT NULL)")
@@ -183,11 +185,11 @@ class SourceCache:
         keys = list(by_key)
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            for key, lines, ids, faq, counts in self.db.execute(
-                f"SELECT key, lines, ids, faq, counts FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            for key, lines, ids, faq, counts, words_ in self.db.execute(
+                f"SELECT key, lines, ids, faq, counts, words FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
             ):
                 entry = by_key[key]
-                entry.lines, entry.ids = lines, ids
+                entry.lines, entry.ids, entry.words = lines, ids, words_ or b""
                 entry.faq = list(faq)  # bytes of 0/1
                 counts = np.frombuffer(counts, dtype=np.uint32).reshape(len(FIELDS), -1)
                 entry.counts = {name: row for name, row in zip(FIELDS, counts)}
@@ -208,10 +210,11 @@ class SourceCache:
             old = [k for (k,) in self.db.execute("SELECT key FROM sources") if k not in keys]
             self.db.executemany("DELETE FROM sources WHERE key = ?", [(k,) for k in old])
             self.db.executemany(
-                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(e.key, e.origin, e.article_id, e.sha256, e.size, e.mtime_ns, e.stamp, e.seen_ns, e.etag,
                   e.last_modified, e.skip,
-                  e.lines, e.ids, bytes(e.faq), np.array([e.counts.get(f, ()) for f in FIELDS], dtype=np.uint32).tobytes())
+                  e.lines, e.ids, bytes(e.faq), np.array([e.counts.get(f, ()) for f in FIELDS], dtype=np.uint32).tobytes(),
+                  e.words)
                  for e in entries if e.changed],
             )
         return len(old)
@@ -270,6 +273,9 @@ def _analysed(entry: Entry, article) -> Entry:
     entry.faq = [int(p.kind == "faq") for p in passages]
     entry.keys = {f: [encode_term(t) for ts in tokens for t in ts[f]] for f in FIELDS}
     entry.counts = {f: np.array([len(ts[f]) for ts in tokens], dtype=np.uint32) for f in FIELDS}
+    if stemmer_language(article.lang) == WORD_TABLE_LANGUAGE:
+        seen = dict.fromkeys(w for p in passages for text in index_text(p).values() for w in words(text))
+        entry.words = "\n".join(seen).encode("utf-8", "surrogatepass")
     return entry
 
 
@@ -528,6 +534,10 @@ def _batch(entries: list[Entry], vocab: dict[bytes, int]) -> tuple[bytes, list[i
 
 
 def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress, vocab) -> None:
+    try:
+        Index.load(index_dir)  # its word table spares stemming the words of cached sources again
+    except (IndexMissing, IndexInvalid):
+        pass
     writer = IndexWriter(index_dir, crash_hook)
     writer.use_vocabulary(vocab)
     questions: list[str] = []
@@ -538,6 +548,9 @@ def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook,
             writer.add_encoded(*_batch(articles[start:start + BATCH], vocab))
         for entry in articles:
             report.articles += 1
+            if entry.words:
+                for word in entry.words.decode("utf-8", "surrogatepass").split("\n"):
+                    writer.coder.add_word(word, WORD_TABLE_LANGUAGE)
             if embedder is not None:
                 for question, text in map(embedding_texts, entry.passages()):
                     questions.append(question)

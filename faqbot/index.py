@@ -20,14 +20,18 @@ import os
 import shutil
 import tempfile
 import uuid
+from itertools import chain, islice
 from functools import cached_property
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
-from .analyze import ANALYZER_VERSION
-from .bm25 import B, EPSILON, K1, Postings, count_pairs, postings_from_pairs
+from .analyze import (
+    ANALYZER_VERSION, WORD_TABLE_LANGUAGE, WordTable, normalize, split_words, stemmer_language, token, use_word_table,
+)
+from .bm25 import B, EPSILON, K1, Postings, count_pairs, postings_from_chunks
 from .errors import IndexInvalid, IndexMissing
 from .model import Passage
 
@@ -35,6 +39,7 @@ FORMAT = "faqbot-index"
 FORMAT_VERSION = 1
 FIELDS = ("body", "question")
 MAX_TERM_BYTES = 40  # longer tokens are cut: they are noise (hashes, URLs) and bloat the term table
+MAX_CACHED_PIECES = 2_000_000  # distinct whitespace-separated pieces of text remembered per build
 TERM_CACHE_SIZE = 200_000  # query words remembered per loaded index (bounded: questions are user input)
 KEEP_VERSIONS = 2  # the published version and the one before it, for readers still holding it
 
@@ -76,15 +81,15 @@ class _FieldBuffer:
     CHUNK_TOKENS = 2_000_000
 
     def __init__(self):
-        self.pending: list[int] = []
-        self.pending_lengths: list[int] = []
+        self.pending: list[int] = []  # term ids; -1 (a stopword) is dropped when counted
+        self.pending_lengths: list[int] = []  # tokens per document, stopwords not counted
         self.first_pending_doc = 0
         self.lengths: list[np.ndarray] = []
-        self.pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # count_pairs() chunks
 
-    def add(self, term_ids: list[int]) -> None:
+    def add(self, term_ids: list[int], length: int | None = None) -> None:
         self.pending.extend(term_ids)
-        self.pending_lengths.append(len(term_ids))
+        self.pending_lengths.append(len(term_ids) if length is None else length)
         if len(self.pending) >= self.CHUNK_TOKENS:
             self.flush()
 
@@ -94,32 +99,102 @@ class _FieldBuffer:
         lengths = np.asarray(lengths, dtype=np.int64)
         if len(lengths):
             self.pairs.append(count_pairs(np.asarray(term_ids, dtype=np.int64), lengths, self.first_pending_doc))
-            self.lengths.append(lengths)
+            self.lengths.append(lengths.astype(np.int32))
             self.first_pending_doc += len(lengths)
 
     def flush(self) -> None:
         if not self.pending_lengths:
             return
         lengths = np.array(self.pending_lengths, dtype=np.int64)
-        self.pairs.append(count_pairs(np.array(self.pending, dtype=np.int64), lengths, self.first_pending_doc))
-        self.lengths.append(lengths)
-        self.first_pending_doc += len(lengths)
+        ids = np.array(self.pending, dtype=np.int64)
         self.pending, self.pending_lengths = [], []
-
-    def term_ids(self) -> np.ndarray:
-        """The provisional ids of every term this field has seen (with repeats)."""
-        self.flush()
-        return np.concatenate([p[1] for p in self.pairs]) if self.pairs else np.zeros(0, np.int64)
+        if len(ids) != lengths.sum():
+            ids = ids[ids >= 0]
+        self.pairs.append(count_pairs(ids, lengths, self.first_pending_doc))
+        self.lengths.append(lengths.astype(np.int32))
+        self.first_pending_doc += len(lengths)
 
     def postings(self, rank: np.ndarray, n_terms: int) -> Postings:
         """Final postings, with provisional term ids replaced by their rank in the sorted term table."""
         self.flush()
-        docs = np.concatenate([p[0] for p in self.pairs]) if self.pairs else np.zeros(0, np.int32)
-        terms = np.concatenate([p[1] for p in self.pairs]) if self.pairs else np.zeros(0, np.int32)
-        tf = np.concatenate([p[2] for p in self.pairs]) if self.pairs else np.zeros(0, np.int32)
-        self.pairs = []
         doc_len = np.concatenate(self.lengths).astype(np.float64) if self.lengths else np.zeros(0)
-        return postings_from_pairs(docs, rank[terms].astype(np.int32), tf, doc_len, n_terms)
+        self.lengths = []
+        pairs, self.pairs = self.pairs, []
+        return postings_from_chunks(pairs, doc_len, n_terms, term_map=rank)
+
+
+class TermCoder:
+    """Text -> term ids per index field; each distinct whitespace-separated piece and raw word analysed once.
+
+    A piece of normalized text never splits a word (analyze.split_words), so its term ids are
+    cached; each new raw word is analysed (analyze.token) and its token numbered in vocab.
+    word_ids (per language: raw word -> term id, -1 for a stopword) gives the index's word table.
+    With log=True, new terms and words are also listed (keys, word_log) for a process that builds
+    the index from another process's ids.
+    """
+
+    def __init__(self, log: bool = False):
+        self.vocab: dict[bytes, int] = {}
+        self.word_ids: dict[str, dict[str, int]] = {}
+        self.pieces: dict[str, dict[str, tuple[int, ...]]] = {}
+        self.keys: list[bytes] | None = [] if log else None
+        self.word_log: list[tuple[str, str, int]] | None = [] if log else None
+
+    def passage_ids(self, passage: Passage, lang: str | None = None) -> dict[str, list[int]]:
+        """The term ids of each field of a passage (stopwords left out), as pipeline.passage_tokens gives its tokens."""
+        language = stemmer_language(lang)
+        pieces = self.pieces.get(language)
+        if pieces is None:
+            pieces = self.pieces[language] = {}
+        get = pieces.__getitem__
+        out = {}
+        for field, text in index_text(passage).items():
+            parts = normalize(text).split()
+            try:
+                out[field] = list(chain.from_iterable(map(get, parts)))
+            except KeyError:
+                ids = out[field] = []
+                for part in parts:
+                    found = pieces.get(part)
+                    if found is None:
+                        found = self._piece_ids(part, language)
+                        if len(pieces) < MAX_CACHED_PIECES:
+                            pieces[part] = found
+                    ids.extend(found)
+        return out
+
+    def _piece_ids(self, piece: str, language: str) -> tuple[int, ...]:
+        known = self.word_ids.setdefault(language, {})
+        out = []
+        for word in split_words(piece):
+            term = known.get(word)
+            if term is None:
+                term = self.add_word(word, language)
+            if term >= 0:
+                out.append(term)
+        return tuple(out)
+
+    def add_word(self, word: str, language: str, term: int | None = None) -> int:
+        """Record a raw word (with its term id when known), analysing it if need be; its term id."""
+        known = self.word_ids.setdefault(language, {})
+        if word in known:
+            return known[word]
+        if term is None:
+            tok = token(word, language)
+            term = self.term(encode_term(tok)) if tok else -1
+        known[word] = term
+        if self.word_log is not None:
+            self.word_log.append((language, word, term))
+        return term
+
+    def term(self, key: bytes) -> int:
+        """The id of an encode_term()ed token, numbered now if new."""
+        term = self.vocab.get(key)
+        if term is None:
+            term = self.vocab[key] = len(self.vocab)
+            if self.keys is not None:
+                self.keys.append(key)
+        return term
 
 
 class IndexWriter:
@@ -135,26 +210,70 @@ class IndexWriter:
         (self.dir / "data").mkdir(parents=True, exist_ok=True)
         self.hook = crash_hook or (lambda step: None)
         self.staging = Path(tempfile.mkdtemp(prefix=".build-", dir=self.dir / "data"))
-        self.vocab: dict[bytes, int] = {}
+        self.coder = TermCoder()
         self.fields = {f: _FieldBuffer() for f in FIELDS}
         self.kinds: list[int] = []
         self.offsets: list[int] = [0]
         self.store = open(self.staging / "passages.jsonl", "wb")
         self.store_digest = hashlib.sha256()
 
+    @property
+    def vocab(self) -> dict[bytes, int]:
+        """encode_term()ed token -> provisional term id (numbered as first seen)."""
+        return self.coder.vocab
+
     def add(self, passage: Passage, tokens: dict[str, list[str]]) -> None:
         """Append one passage with its tokens for each field in FIELDS."""
-        vocab = self.vocab
+        term = self.coder.term
         for field, buffer in self.fields.items():
-            ids = []
-            for token in tokens[field]:
-                key = encode_term(token)
-                term = vocab.get(key)
-                if term is None:
-                    term = vocab[key] = len(vocab)
-                ids.append(term)
-            buffer.add(ids)
+            buffer.add([term(encode_term(t)) for t in tokens[field]])
         self._append(store_line(passage), passage.kind == "faq")
+
+    def add_passage(self, passage: Passage, lang: str | None = None) -> None:
+        """Append one passage, analysed here: same index as add(passage, pipeline.passage_tokens(passage, lang)).
+
+        Each distinct word is analysed once per build (TermCoder); the English ones become the
+        index's word table.
+        """
+        for field, ids in self.coder.passage_ids(passage, lang).items():
+            self.fields[field].add(ids)
+        self._append(store_line(passage), passage.kind == "faq")
+
+    def add_passages(self, passages: Iterable[tuple[Passage, str | None]], workers: int = 2, batch: int = 2000) -> None:
+        """add_passage() for many (passage, lang) pairs, analysed in worker processes: the same index.
+
+        Batches go to `workers` processes in turn (at most a few in flight, so memory stays
+        bounded); their term ids are renumbered into this writer's as the results come back in order.
+        """
+        if workers < 1:
+            for passage, lang in passages:
+                self.add_passage(passage, lang)
+            return
+        import multiprocessing
+        from collections import deque
+
+        mapping: dict[int, np.ndarray] = {}  # worker pid -> its term ids' ids here
+        pending: deque = deque()
+        items = iter(passages)
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            while True:
+                while len(pending) < 2 * workers:
+                    rows = [(_passage_row(p), lang) for p, lang in islice(items, batch)]
+                    if not rows:
+                        break
+                    pending.append(pool.apply_async(_coded_batch, (rows,)))
+                if not pending:
+                    break
+                self._add_coded(pending.popleft().get(), mapping)
+
+    def _add_coded(self, result: tuple, mapping: dict[int, np.ndarray]) -> None:
+        pid, keys, word_log, lines, faq, fields = result
+        local = mapping.get(pid, np.zeros(0, np.int64))
+        if keys:
+            local = mapping[pid] = np.concatenate([local, np.array([self.coder.term(k) for k in keys], np.int64)])
+        for language, word, term in word_log:
+            self.coder.add_word(word, language, int(local[term]) if term >= 0 else -1)
+        self.add_encoded(lines, list(faq), {f: (local[ids], lengths) for f, (ids, lengths) in fields.items()})
 
     def use_vocabulary(self, vocab: dict[bytes, int]) -> None:
         """Number terms from a known table (ids 0..n-1) before adding passages, e.g. one kept between builds.
@@ -164,7 +283,7 @@ class IndexWriter:
         """
         if len(self.kinds):
             raise ValueError("use_vocabulary() must come before the first passage")
-        self.vocab = vocab
+        self.coder.vocab = vocab
 
     def add_encoded(self, lines: bytes, faq: list[int], term_ids: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
         """Append several passages at once: same result as add() on each, with no per-token Python work.
@@ -203,21 +322,28 @@ class IndexWriter:
         self.hook("passages")
         used = np.zeros(len(self.vocab), dtype=bool)  # a vocabulary from use_vocabulary() may hold unused terms
         for buffer in self.fields.values():
-            used[buffer.term_ids()] = True
+            buffer.flush()
+            for _, chunk_terms, _ in buffer.pairs:
+                used[chunk_terms] = True
         terms = sorted(t for t, i in self.vocab.items() if used[i]) if not used.all() else sorted(self.vocab)
-        rank = np.full(len(self.vocab), -1, dtype=np.int64)
-        rank[[self.vocab[t] for t in terms]] = np.arange(len(terms))
+        rank = np.full(len(self.vocab), -1, dtype=np.int32)
+        rank[[self.vocab[t] for t in terms]] = np.arange(len(terms), dtype=np.int32)
+        word_table, word_rows = self._word_table(rank)
         arrays = {
             "terms": np.array(terms, dtype=f"S{MAX_TERM_BYTES}") if terms else np.zeros(0, "S1"),
             "kinds": np.array(self.kinds, dtype=np.uint8),
             "passages.offsets": np.array(self.offsets, dtype=np.int64),
+            "words": word_table,
+            "words.terms": word_rows,
             **extra_arrays,
         }
+        n_terms = len(terms)
+        del terms, word_table, word_rows
         for name, array in arrays.items():
             files[f"{name}.npy"] = _write_npy(self.staging / f"{name}.npy", array)
         del arrays
         for field, buffer in self.fields.items():
-            postings = buffer.postings(rank, len(terms))
+            postings = buffer.postings(rank, n_terms)
             for part in ("indptr", "docs", "weights", "idf"):
                 files[f"{field}.{part}.npy"] = _write_npy(self.staging / f"{field}.{part}.npy", getattr(postings, part))
             del postings
@@ -235,7 +361,7 @@ class IndexWriter:
                 "passages": n,
                 "faq_pairs": int(sum(self.kinds)),
                 "paragraphs": n - int(sum(self.kinds)),
-                "terms": len(terms),
+                "terms": n_terms,
             },
             "bm25": {"k1": K1, "b": B, "epsilon": EPSILON, "fields": list(FIELDS)},
             **extra_manifest,
@@ -254,6 +380,27 @@ class IndexWriter:
         _prune(self.dir, keep=version)
         return BuiltIndex(manifest=manifest, version=version)
 
+    def _word_table(self, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The English words analysed in this build, sorted, and each one's term row (-1: stopword).
+
+        Only words and terms shorter than the width are kept (an exact hit at query time); the
+        table depends on the set of words only, so an incremental build writes the same one.
+        """
+        long_terms = {i for t, i in self.vocab.items() if len(t) >= MAX_TERM_BYTES}
+        entries = []
+        for word, term in self.coder.word_ids.get(WORD_TABLE_LANGUAGE, {}).items():
+            try:
+                key = word.encode("utf-8")
+            except UnicodeEncodeError:
+                continue
+            if len(key) < MAX_TERM_BYTES and term not in long_terms:
+                entries.append((key, term))
+        entries.sort()
+        table = np.array([k for k, _ in entries], dtype=f"S{MAX_TERM_BYTES}")
+        ids = np.array([t for _, t in entries], dtype=np.int64)
+        rows = np.where(ids >= 0, rank[np.maximum(ids, 0)] if len(rank) else -1, -1).astype(np.int32)
+        return table, rows
+
     def abort(self) -> None:
         """Drop the unfinished version; the published one is untouched."""
         try:
@@ -263,6 +410,37 @@ class IndexWriter:
             pass
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _passage_row(p: Passage) -> tuple:
+    return (p.id, p.article, p.kind, p.question, p.text, p.title, p.section, p.url, p.link)
+
+
+_worker_coder: TermCoder | None = None
+
+
+def _coded_batch(rows: list[tuple[tuple, str | None]]) -> tuple:
+    """In a worker process: a batch of passages as store lines and term ids (this worker's numbering)."""
+    global _worker_coder
+    if _worker_coder is None:
+        _worker_coder = TermCoder(log=True)
+    coder = _worker_coder
+    ids: dict[str, list[list[int]]] = {f: [] for f in FIELDS}
+    lines = []
+    faq = bytearray()
+    for row, lang in rows:
+        passage = Passage(*row)
+        for field, field_ids in coder.passage_ids(passage, lang).items():
+            ids[field].append(field_ids)
+        lines.append(store_line(passage))
+        faq.append(passage.kind == "faq")
+    fields = {}
+    for field, lists in ids.items():
+        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        fields[field] = (np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=int(lengths.sum())), lengths)
+    keys, coder.keys = coder.keys, []
+    word_log, coder.word_log = coder.word_log, []
+    return os.getpid(), keys, word_log, b"".join(lines), bytes(faq), fields
 
 
 def build_index(
@@ -382,7 +560,10 @@ class Index:
             raise
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise IndexInvalid(f"The index in {index_dir} is damaged ({err}). Rebuild with `faqbot index --full`.") from None
-        return cls(index_dir, manifest, arrays, store)
+        index = cls(index_dir, manifest, arrays, store)
+        if "words" in arrays and len(arrays["words"]) == len(arrays.get("words.terms", ())):
+            use_word_table(WordTable(arrays["words"], arrays["words.terms"], index.terms))
+        return index
 
     def term_id(self, term: str) -> int | None:
         """Row of term in the sorted term table, or None if no passage has it."""

@@ -105,7 +105,7 @@ def index_paths(
         for article_id, article in iter_articles(paths, base_url, report.skipped, progress):
             report.articles += 1
             for passage in extract_passages(article, article_id):
-                writer.add(passage, passage_tokens(passage, article.lang))
+                writer.add_passage(passage, article.lang)
                 if embedder is not None:
                     question, text = embedding_texts(passage)
                     questions.append(question)
