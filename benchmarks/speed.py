@@ -39,6 +39,7 @@ ASK_RUNS = 5
 ASK_QUESTION = "how do I configure the database connection?"
 # rank-bm25 keeps a Python dict per passage: about 2.5 KB each with its token lists at 1M passages.
 RANK_BM25_BYTES_PER_PASSAGE = 2500
+BUILD_WORKERS = 2  # processes that analyse passages during a build (2 cores)
 
 
 # ---------------------------------------------------------------- child processes
@@ -52,27 +53,70 @@ def _rss_mb(field: str = "VmRSS") -> float:
 
 
 
-def child_build(n: int, index_dir: str) -> dict:
-    """Tokenize and index n passages; time only faqbot's work (passage generation excluded)."""
+class _WorkerPeaks:
+    """The peak resident memory (VmHWM) of this process's children, sampled while they run."""
+
+    def __init__(self):
+        import threading
+
+        self.peaks: dict[int, float] = {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(0.2):
+            for children in Path("/proc/self/task").glob("*/children"):
+                for pid in children.read_text().split():
+                    try:
+                        status = Path(f"/proc/{pid}/status").read_text()
+                    except OSError:
+                        continue
+                    for line in status.splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peaks[int(pid)] = int(line.split()[1]) / 1024
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        return sum(self.peaks.values())
+
+
+def child_build(n: int, index_dir: str, workers: int = BUILD_WORKERS) -> dict:
+    """Tokenize and index n passages; time only faqbot's work (passage generation excluded).
+
+    Passages are analysed in `workers` processes (IndexWriter.add_passages; the index is the same
+    as a serial build's); peak memory is this process's plus the workers'.
+    """
     from faqbot.index import IndexWriter
-    from faqbot.pipeline import passage_tokens
 
     passages = iter_passages(n)
     first = next(passages)  # loads the pool: its memory is the benchmark's, not the build's
     baseline = _rss_mb()
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     generating = 0.0
+
+    def items():
+        nonlocal generating
+        passage = first
+        while passage is not None:
+            yield passage, None
+            t = time.perf_counter()
+            passage = next(passages, None)
+            generating += time.perf_counter() - t
+
+    peaks = _WorkerPeaks()
     started = time.perf_counter()
+    cpu = time.process_time()
     writer = IndexWriter(index_dir)
-    passage = first
-    while passage is not None:
-        writer.add(passage, passage_tokens(passage))
-        t = time.perf_counter()
-        passage = next(passages, None)
-        generating += time.perf_counter() - t
+    writer.add_passages(items(), workers=workers)
     writer.publish(articles=(n + 19) // 20)
     seconds = time.perf_counter() - started - generating
-    return {"build_s": seconds, "peak_mb": _rss_mb("VmHWM"), "baseline_mb": baseline,
+    workers_mb = peaks.stop()
+    return {"build_s": seconds, "peak_mb": _rss_mb("VmHWM") + workers_mb, "main_peak_mb": _rss_mb("VmHWM"),
+            "workers_peak_mb": workers_mb, "workers": workers, "baseline_mb": baseline,
+            "main_cpu_s": time.process_time() - cpu, "generating_s": generating,
+            "workers_cpu_s": (lambda r: r.ru_utime + r.ru_stime)(resource.getrusage(resource.RUSAGE_CHILDREN)),
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -127,7 +171,7 @@ def ensure_index(n: int, rebuild: bool) -> tuple[Path, dict, bool]:
     if rebuild or not stats_path.exists() or not (index_dir / "manifest.json").exists():
         shutil.rmtree(index_dir, ignore_errors=True)
         print(f"[{n}] building the index (child process)...", file=sys.stderr, flush=True)
-        stats = run_child("build", str(n), str(index_dir))
+        stats = run_child("build", str(n), str(index_dir), str(BUILD_WORKERS))
         stats_path.write_text(json.dumps(stats))
         return index_dir, stats, False
     return index_dir, json.loads(stats_path.read_text()), True
@@ -343,17 +387,27 @@ def print_table(n: int, rows: list[tuple[str, str]]) -> None:
 
 
 def main() -> None:
+    global BUILD_WORKERS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,1000000", help="Comma-separated passage counts")
     parser.add_argument("--quick", action="store_true", help="20k passages only")
     parser.add_argument("--queries", type=int, default=2000, help="Timed queries per size")
     parser.add_argument("--rebuild", action="store_true", help="Rebuild cached indexes")
+    parser.add_argument("--build-only", action="store_true", help="Only build each size (in a child process) and print its figures")
+    parser.add_argument("--workers", type=int, default=2, help="Analysis processes for builds (0: serial)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        result = child_build(int(rest[0]), rest[1]) if kind == "build" else child_load(rest[0], rest[1])
+        result = child_build(int(rest[0]), rest[1], int(rest[2])) if kind == "build" else child_load(rest[0], rest[1])
         print(json.dumps(result))
+        return
+    BUILD_WORKERS = args.workers
+    if args.build_only:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        for n in ([20000] if args.quick else [int(s) for s in args.sizes.split(",")]):
+            _, stats, cached = ensure_index(n, args.rebuild)
+            print(json.dumps({"passages": n, "cached": cached, **stats}))
         return
     sizes = [20000] if args.quick else [int(s) for s in args.sizes.split(",")]
     CACHE.mkdir(parents=True, exist_ok=True)

@@ -136,15 +136,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
-def split_words(normalized: str) -> list[str]:
-    """The raw words of normalize()d text.
-
-    No word holds whitespace, so the words of a text are those of its whitespace-separated pieces
-    in order: an index build caches the words of each distinct piece.
-    """
-    return _WORD.findall(normalized)
-
-
 def analyze(text: str, lang: str | None = None) -> list[str]:
     """Lowercase, split into words, drop stopwords, stem (in the text's language when known)."""
     language = stemmer_language(lang)

@@ -29,7 +29,7 @@ from typing import Iterable
 import numpy as np
 
 from .analyze import (
-    ANALYZER_VERSION, WORD_TABLE_LANGUAGE, WordTable, normalize, split_words, stemmer_language, token, use_word_table,
+    ANALYZER_VERSION, WORD_TABLE_LANGUAGE, WordTable, stemmer_language, token, use_word_table, words,
 )
 from .bm25 import B, EPSILON, K1, Postings, count_pairs, postings_from_chunks
 from .errors import IndexInvalid, IndexMissing
@@ -62,9 +62,12 @@ def encode_term(term: str) -> bytes:
     return term.encode("utf-8")[:MAX_TERM_BYTES]
 
 
+_STORE_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) builds on each call
+
+
 def store_line(passage: Passage) -> bytes:
     """A passage as one line of the JSON-lines passage store."""
-    return json.dumps({**passage.to_dict(), "article": passage.article}, ensure_ascii=False).encode() + b"\n"
+    return _STORE_JSON.encode({**passage.to_dict(), "article": passage.article}).encode() + b"\n"
 
 
 @dataclass
@@ -126,8 +129,9 @@ class _FieldBuffer:
 class TermCoder:
     """Text -> term ids per index field; each distinct whitespace-separated piece and raw word analysed once.
 
-    A piece of normalized text never splits a word (analyze.split_words), so its term ids are
-    cached; each new raw word is analysed (analyze.token) and its token numbered in vocab.
+    The words of a text are those of its whitespace-separated pieces, in order (analyze.words:
+    no word holds whitespace, and neither NFKC nor lowercasing looks across it), so each distinct
+    piece's term ids are cached; each new raw word is analysed (analyze.token) and its token numbered in vocab.
     word_ids (per language: raw word -> term id, -1 for a stopword) gives the index's word table.
     With log=True, new terms and words are also listed (keys, word_log) for a process that builds
     the index from another process's ids.
@@ -149,24 +153,22 @@ class TermCoder:
         get = pieces.__getitem__
         out = {}
         for field, text in index_text(passage).items():
-            parts = normalize(text).split()
+            parts = text.split()
             try:
                 out[field] = list(chain.from_iterable(map(get, parts)))
             except KeyError:
-                ids = out[field] = []
-                for part in parts:
-                    found = pieces.get(part)
-                    if found is None:
-                        found = self._piece_ids(part, language)
-                        if len(pieces) < MAX_CACHED_PIECES:
-                            pieces[part] = found
-                    ids.extend(found)
+                if len(pieces) < MAX_CACHED_PIECES:
+                    for part in set(parts).difference(pieces):
+                        pieces[part] = self._piece_ids(part, language)
+                    out[field] = list(chain.from_iterable(map(get, parts)))
+                else:
+                    out[field] = [i for part in parts for i in (pieces.get(part) or self._piece_ids(part, language))]
         return out
 
     def _piece_ids(self, piece: str, language: str) -> tuple[int, ...]:
         known = self.word_ids.setdefault(language, {})
         out = []
-        for word in split_words(piece):
+        for word in words(piece):
             term = known.get(word)
             if term is None:
                 term = self.add_word(word, language)

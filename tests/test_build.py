@@ -1,0 +1,133 @@
+"""Fast builds give the same index: analysis in worker processes, chunked postings, the word table."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from faqbot import analyze as analyzer
+from faqbot.index import FIELDS, Index, IndexWriter
+from faqbot.model import Passage
+from faqbot.pipeline import index_paths, passage_tokens
+
+REPO = Path(__file__).resolve().parent.parent
+WORDS = ("the refunds refund refunding it's don't Café café naïve ﬁle x" + "y" * 45 + " über straße 42 a_b "
+         "databases connection's connecting configured configure résumé ŉ THE of and tomato tomatoes "
+         + "z" * 39 + " " + "w" * 41 + " run running runner ran").split()
+
+
+def passages(n: int, seed: int = 3) -> list[Passage]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        text = " ".join(rng.choice(WORDS) + rng.choice(["", "", ",", ".", "’s", "!"]) for _ in range(rng.randint(0, 30)))
+        faq = i % 4 == 0
+        out.append(Passage(id=f"a{i // 5}#{i}", article=f"a{i // 5}", kind="faq" if faq else "paragraph",
+                           question=" ".join(rng.sample(WORDS, 4)) + "?" if faq else None, text=text,
+                           title=rng.choice(WORDS), section=rng.choice(["", "Intro"]), url="/a", link="/a#x"))
+    return out
+
+
+def files(index_dir: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    data = index_dir / "data" / manifest["version"]
+    return {name: (data / name).read_bytes() for name in manifest["files"] if name not in skip}
+
+
+def build(path: Path, items: list[Passage], how: str, langs=None) -> Path:
+    writer = IndexWriter(path)
+    langs = langs or [None] * len(items)
+    if how == "tokens":
+        for p, lang in zip(items, langs):
+            writer.add(p, passage_tokens(p, lang))
+    elif how == "serial":
+        for p, lang in zip(items, langs):
+            writer.add_passage(p, lang)
+    else:
+        writer.add_passages(zip(items, langs), workers=2, batch=37)
+    writer.publish(articles=1)
+    return path
+
+
+def test_parallel_serial_and_token_builds_write_the_same_index(tmp_path):
+    items = passages(400)
+    langs = [random.Random(i).choice([None, "en", "de", "fr-CA"]) for i in range(len(items))]
+    serial = files(build(tmp_path / "s", items, "serial", langs))
+    parallel = files(build(tmp_path / "p", items, "parallel", langs))
+    tokens = files(build(tmp_path / "t", items, "tokens", langs), skip=("words.npy", "words.terms.npy"))
+    assert serial == parallel
+    assert {k: v for k, v in serial.items() if not k.startswith("words.")} == tokens
+
+
+def test_word_table_holds_each_english_word_with_its_stemmed_token(tmp_path):
+    items = passages(200)
+    index = Index.load(build(tmp_path / "ix", items, "serial"))
+    table, rows = index.arrays["words"], index.arrays["words.terms"]
+    assert len(table) > 20 and list(table) == sorted(table)
+    for word, row in zip(table.tolist(), rows.tolist()):
+        expected = analyzer._token(word.decode(), "english")
+        assert (index.terms[row].decode() if row >= 0 else "") == expected
+    seen = {w.encode() for p in items for text in (p.text, p.title, p.section, p.question or "") for w in analyzer.words(text)}
+    assert set(table.tolist()) == {w for w in seen if len(w) < 40}
+
+
+def test_analyze_with_a_word_table_equals_stemming(tmp_path, monkeypatch):
+    items = passages(150)
+    build(tmp_path / "ix", items, "serial")
+    texts = [p.text for p in passages(60, seed=9)] + ["Unseen wordings here", "x" * 50, "don’t’s café’s"]
+    monkeypatch.setattr(analyzer, "_caches", {})
+    monkeypatch.setattr(analyzer, "_word_table", None)
+    expected = [analyzer.analyze(t) for t in texts]
+    monkeypatch.setattr(analyzer, "_caches", {})
+    Index.load(tmp_path / "ix")
+    assert analyzer._word_table is not None
+    assert [analyzer.analyze(t) for t in texts] == expected
+    assert [analyzer.token(w) for w in ("refunds", "the", "unseen")] == ["refund", "", "unseen"]
+
+
+def test_a_question_on_indexed_words_needs_no_stemmer_import(corpus_dir, tmp_path):
+    index_paths([corpus_dir], tmp_path / "ix")
+    code = (
+        "import sys; from faqbot.index import Index; from faqbot.search import search; "
+        f"ix = Index.load({str(tmp_path / 'ix')!r}); search(ix, 'How long does a refund take?', 5); "
+        "print('nltk' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_postings_do_not_depend_on_chunking(tmp_path, monkeypatch):
+    from faqbot import index as index_module
+
+    items = passages(300)
+    whole = files(build(tmp_path / "a", items, "serial"))
+    monkeypatch.setattr(index_module._FieldBuffer, "CHUNK_TOKENS", 50)
+    assert files(build(tmp_path / "b", items, "serial")) == whole
+    for field in FIELDS:
+        assert np.load(tmp_path / "b" / "data" / json.loads((tmp_path / "b" / "manifest.json").read_text())["version"]
+                       / f"{field}.docs.npy").dtype == np.int32
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from faqbot.index import TermCoder, encode_term, index_text  # noqa: E402
+
+_ODD = "¨´ ΣσςΑΣ’'ǅﬁ\u0301\u0308\u00a0\u2028\u3000\x1c①Ⅻİ_-.,!?é"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.sampled_from(_ODD), st.characters(codec="utf-8")), max_size=60),
+       st.sampled_from([None, "en", "de"]))
+def test_term_coder_reads_text_as_analyze_does(text, lang):
+    coder = TermCoder()
+    passage = Passage(id="a#0", article="a", kind="faq", question=text[::-1], text=text, title="Ab ΟΔΟΣ",
+                      section=text[:7], url="/a", link="/a#x")
+    ids = coder.passage_ids(passage, lang)
+    keys = list(coder.vocab)  # ids are numbered in order
+    for field, field_text in index_text(passage).items():
+        assert [keys[i] for i in ids[field]] == [encode_term(t) for t in analyzer.analyze(field_text, lang)]
