@@ -56,6 +56,15 @@ def _stemmer(language: str):
     return _import_snowball()(language).stem
 
 
+def load_stemmer(lang: str | None = None) -> None:
+    """Import and set up the stemmer now rather than at the first word no word table holds.
+
+    A server calls it at start-up (importing nltk takes a few hundred milliseconds); a one-shot
+    `faqbot ask` does not, so a question on words of the index needs no nltk at all.
+    """
+    _stemmer(stemmer_language(lang))
+
+
 _MAX_CACHED_WORDS = 2_000_000
 _caches: dict[str, dict[str, str]] = {}
 WORD_TABLE_LANGUAGE = "english"  # the language questions are analysed in (analyze(text) with no lang)
