@@ -2,10 +2,18 @@
 
 No IP addresses or other personal data are stored. Rows older than the retention period are
 deleted when the log is opened.
+
+The server buffers questions (start_buffering): each worker collects them in memory and a
+background thread writes them in one transaction every second, instead of one SQLite transaction
+per request (measured: 0.09 ms of a request's CPU, plus waits for the write lock between worker
+processes). The buffer is written on a worker's normal exit; a worker killed outright loses at
+most its last second of questions. Feedback that arrives before its question was written is linked
+to it when that question is written.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import sqlite3
 import threading
@@ -32,7 +40,13 @@ CREATE TABLE IF NOT EXISTS feedback (
     helpful INTEGER NOT NULL,
     asked_id INTEGER REFERENCES asked(id)
 );
+CREATE INDEX IF NOT EXISTS feedback_at ON feedback(at);
 """
+_INSERT_ASKED = "INSERT INTO asked (at, question, answered, passage_id, score, confidence) VALUES (?, ?, ?, ?, ?, ?)"
+_LATEST_ASKED = "SELECT id FROM asked WHERE question = ? AND passage_id = ? ORDER BY id DESC LIMIT 1"
+# Buffered questions from several processes are not written in time order: "latest before the feedback".
+_LATEST_ASKED_BEFORE = ("SELECT id FROM asked WHERE question = ? AND passage_id = ? AND at <= ? "
+                        "ORDER BY at DESC, id DESC LIMIT 1")
 
 
 class QuestionLog:
@@ -44,6 +58,10 @@ class QuestionLog:
         self.retention_days = retention_days
         self._now = now
         self._local = threading.local()
+        self._pending: list[tuple] = []  # questions not yet written (buffered mode)
+        self._pending_lock = threading.Lock()
+        self._interval: float | None = None  # seconds between buffer writes; None = write at once
+        self._flusher_pid: int | None = None
         with self._connect() as db:
             db.executescript(SCHEMA)
         self.prune()
@@ -61,23 +79,83 @@ class QuestionLog:
             self._local.db, self._local.pid = db, os.getpid()
         return db
 
-    def record_question(self, question: str, response: dict) -> int:
-        """Log one answered (or unanswered) question; return its row id."""
+    def start_buffering(self, interval: float = 1.0, max_pending: int = 1000) -> None:
+        """Collect questions in memory and write them every `interval` seconds (or at max_pending).
+
+        Safe to call before gunicorn forks: each process starts its own writer thread on its first question.
+        """
+        self._interval, self._max_pending = interval, max_pending
+
+    def _row(self, question: str, response: dict) -> tuple:
         best = response["answer"] or (response["results"][0] if response["results"] else None)
-        cur = self._connect().execute(
-            "INSERT INTO asked (at, question, answered, passage_id, score, confidence) VALUES (?, ?, ?, ?, ?, ?)",
-            (self._now(), question, int(response["answer"] is not None),
-             best and best["id"], best and best["score"], best and best["confidence"]),
-        )
-        return int(cur.lastrowid)
+        return (self._now(), question, int(response["answer"] is not None),
+                best and best["id"], best and best["score"], best and best["confidence"])
+
+    def record_question(self, question: str, response: dict) -> int | None:
+        """Log one answered (or unanswered) question; return its row id (None when buffered)."""
+        if self._interval is None:
+            return int(self._connect().execute(_INSERT_ASKED, self._row(question, response)).lastrowid)
+        row = self._row(question, response)
+        with self._pending_lock:
+            if self._flusher_pid != os.getpid():  # first question in this process (or a forked copy)
+                self._pending = []
+                self._start_flusher()
+            self._pending.append(row)
+            full = len(self._pending) >= self._max_pending
+        if full:
+            self._wake.set()
+        return None
+
+    def _start_flusher(self) -> None:
+        self._flusher_pid = os.getpid()
+        self._wake = threading.Event()
+        threading.Thread(target=self._flush_loop, name="faqbot-qlog", daemon=True).start()
+        atexit.register(self.flush)
+
+    def _flush_loop(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except sqlite3.Error as err:  # keep the rows for the next try (disk full, locked for 10 s)
+                import logging
+
+                logging.getLogger("faqbot").warning("faqbot: cannot write the question log (%s); retrying", err)
+
+    def flush(self) -> int:
+        """Write the buffered questions now (one transaction); return how many were written."""
+        with self._pending_lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return 0
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(_INSERT_ASKED, rows)
+            # Feedback that arrived (in any process) before its question was written: link it now.
+            orphans = db.execute("SELECT id, question, passage_id, helpful, at FROM feedback "
+                                 "WHERE asked_id IS NULL AND at >= ?", (min(r[0] for r in rows) - 60,)).fetchall()
+            for feedback_id, question, passage_id, helpful, at in orphans:
+                found = db.execute(_LATEST_ASKED_BEFORE, (question, passage_id, at)).fetchone()
+                if found:
+                    db.execute("UPDATE feedback SET asked_id = ? WHERE id = ?", (found[0], feedback_id))
+                    db.execute("UPDATE asked SET helpful = ? WHERE id = ?", (helpful, found[0]))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            with self._pending_lock:
+                self._pending[:0] = rows
+            raise
+        return len(rows)
 
     def record_feedback(self, question: str, passage_id: str, helpful: bool) -> None:
         """Store a reader's verdict and attach it to the latest matching logged question."""
+        if self._interval is not None:
+            self.flush()
         db = self._connect()
-        row = db.execute(
-            "SELECT id FROM asked WHERE question = ? AND passage_id = ? ORDER BY id DESC LIMIT 1",
-            (question, passage_id),
-        ).fetchone()
+        row = db.execute(_LATEST_ASKED, (question, passage_id)).fetchone()
         asked_id = row[0] if row else None
         db.execute(
             "INSERT INTO feedback (at, question, passage_id, helpful, asked_id) VALUES (?, ?, ?, ?, ?)",
@@ -98,6 +176,7 @@ class QuestionLog:
         """All rows of a table as dicts (for reports and tests)."""
         if table not in ("asked", "feedback"):
             raise ValueError(table)
+        self.flush()
         cur = self._connect().execute(f"SELECT * FROM {table} ORDER BY id")
         names = [c[0] for c in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]

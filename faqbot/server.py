@@ -1,10 +1,22 @@
-"""Production serving: gunicorn workers around the Flask app (never Flask's development server)."""
+"""Production serving: gunicorn workers around the Flask app (never Flask's development server).
+
+Worker model: gunicorn's sync workers, one request at a time per process. A question is pure CPU
+work of about a millisecond, so a process gains nothing from threads: with gthread (4 threads per
+worker) the threads only took turns on the GIL, which stretched every request in a busy worker
+(p99 274 ms at 600 requests/s on 2 cores), and a worker that had accepted more keep-alive
+connections than its sibling stayed busier. Sync workers answer in arrival order and share the
+listening socket fairly (benchmarks/load.py). They close the connection after each response and a
+slow client holds a whole worker, which is why they belong behind a reverse proxy (nginx buffers
+slow clients and keeps its own connections alive): see docs/deploy.md.
+"""
 
 from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
 from .config import Settings
+
+QUESTION_LOG_INTERVAL = 1.0  # seconds between a worker's question-log writes (see faqbot.qlog)
 
 
 class _Gunicorn(BaseApplication):
@@ -22,11 +34,36 @@ class _Gunicorn(BaseApplication):
 
 
 def _one_blas_thread(worker) -> None:
-    """Each worker runs its requests on its own threads; a BLAS thread pool per worker on top of
-    that oversubscribes the cores (measured: semantic /api/ask fell to 1 request/s under load)."""
+    """A BLAS thread pool per worker on top of N worker processes oversubscribes the cores
+    (measured: semantic /api/ask fell to 1 request/s under load)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+
+
+def _write_question_log(app):
+    """gunicorn's worker_exit hook: write the worker's buffered questions before it goes."""
+    def worker_exit(server, worker) -> None:
+        log = app.extensions.get("faqbot.log")
+        if log is not None:
+            log.flush()
+    return worker_exit
+
+
+def gunicorn_options(settings: Settings, app) -> dict:
+    """The gunicorn settings `faqbot serve` runs with."""
+    return {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "sync",
+        "backlog": 2048,
+        "graceful_timeout": 20,
+        "timeout": 30,
+        "accesslog": None,
+        "loglevel": "warning",
+        "post_worker_init": _one_blas_thread,
+        "worker_exit": _write_question_log(app),
+    }
 
 
 def run_server(settings: Settings) -> None:
@@ -37,16 +74,9 @@ def run_server(settings: Settings) -> None:
     from .web import create_app
 
     app = create_app({"index_dir": settings.index_dir})
+    log = app.extensions.get("faqbot.log")
+    if log is not None:
+        log.start_buffering(QUESTION_LOG_INTERVAL)  # each worker writes its questions once a second
     print(f"faqbot serving {settings.index_dir} on http://{settings.host}:{settings.port} "
           f"({settings.workers} workers); Ctrl+C to stop", flush=True)
-    _Gunicorn(app, {
-        "bind": f"{settings.host}:{settings.port}",
-        "workers": settings.workers,
-        "worker_class": "gthread",
-        "threads": 4,
-        "graceful_timeout": 20,
-        "timeout": 30,
-        "accesslog": None,
-        "loglevel": "warning",
-        "post_worker_init": _one_blas_thread,
-    }).run()
+    _Gunicorn(app, gunicorn_options(settings, app)).run()
