@@ -9,6 +9,12 @@ A build writes data/<version>/ completely, then replaces manifest.json atomicall
 that rename is the commit point, so a crash at any moment leaves the previous version serving
 and a reader never sees half of an index. Arrays are memory-mapped on load, so loading takes
 milliseconds and worker processes share the same pages.
+
+Besides the term table and each field's postings, a version holds a word table (words.npy, sorted
+raw words, and words.terms.npy, each one's term row or -1 for a stopword): every English word the
+build analysed. Loading an index hands it to faqbot.analyze, which looks a question's words up
+there before stemming, so a fresh process answers without importing nltk. It is only a cache
+(older indexes without it load and answer the same), hence no format version change.
 """
 
 from __future__ import annotations
