@@ -131,3 +131,16 @@ def test_term_coder_reads_text_as_analyze_does(text, lang):
     keys = list(coder.vocab)  # ids are numbered in order
     for field, field_text in index_text(passage).items():
         assert [keys[i] for i in ids[field]] == [encode_term(t) for t in analyzer.analyze(field_text, lang)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8")), min_size=8, max_size=8), st.booleans())
+def test_store_line_is_the_json_of_the_passage(values, faq):
+    from faqbot.index import store_line
+
+    passage = Passage(id=values[0], article=values[1], kind="faq" if faq else "paragraph",
+                      question=values[2] if faq else None, text=values[3], title=values[4], section=values[5],
+                      url=values[6], link=values[7])
+    expected = json.dumps({**passage.to_dict(), "article": passage.article}, ensure_ascii=False).encode() + b"\n"
+    assert store_line(passage) == expected
+    assert Passage(**json.loads(store_line(passage))) == passage
