@@ -196,6 +196,24 @@ class Embedder:
         keep = mask.astype(bool)
         return self.forward_packed([row[m].tolist() for row, m in zip(ids, keep)])
 
+    def _attention(self, qkv: np.ndarray, spans: list[tuple[int, int]], context: np.ndarray) -> None:
+        """Self-attention of each packed sequence over its own tokens: qkv (n, 3 d) -> context (n, d)."""
+        h = self.heads
+        dh = self.dim // h
+        for start, end in spans:
+            heads = qkv[start:end].reshape(end - start, 3, h, dh)
+            scores = heads[:, 0].transpose(1, 0, 2) @ heads[:, 1].transpose(1, 2, 0)  # (h, t, t)
+            # Softmax is the same for scores shifted by their row max; the shift only keeps exp from
+            # overflowing. |q . k| <= |q| |k|, so skip it (a pass over the scores) when that bound is < 80.
+            q2, k2 = np.square(heads[:, :2]).sum(-1).max(axis=(0, 2))
+            if q2 * k2 >= 6400:
+                scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
+            total = scores.sum(-1, keepdims=True)
+            mixed = scores @ heads[:, 2].transpose(1, 0, 2)  # (h, t, dh)
+            mixed /= total  # softmax's division, on the smaller array
+            context[start:end].reshape(end - start, h, dh)[...] = mixed.transpose(1, 0, 2)
+
     def forward_packed(self, seqs: list[list[int]]) -> np.ndarray:
         """Token id lists -> normalised mean-pooled embeddings (len(seqs), dim).
 
@@ -218,15 +236,7 @@ class Embedder:
         for qkv_w, qkv_b, out_w, out_b, ln1_w, ln1_b, in_w, in_b, ff_w, ff_b, ln2_w, ln2_b in self.layers:
             qkv = x @ qkv_w
             qkv += qkv_b
-            for start, end in spans:
-                heads = qkv[start:end].reshape(end - start, 3, h, dh)
-                scores = heads[:, 0].transpose(1, 0, 2) @ heads[:, 1].transpose(1, 2, 0)  # (h, t, t)
-                scores -= scores.max(-1, keepdims=True)
-                np.exp(scores, out=scores)
-                total = scores.sum(-1, keepdims=True)
-                mixed = scores @ heads[:, 2].transpose(1, 0, 2)  # (h, t, dh)
-                mixed /= total  # softmax's division, on the smaller array
-                context[start:end].reshape(end - start, h, dh)[...] = mixed.transpose(1, 0, 2)
+            self._attention(qkv, spans, context)
             # Everything after attention is per token: do it in blocks that stay in cache.
             for r in range(0, n, rows):
                 e = min(r + rows, n)
