@@ -26,6 +26,9 @@ from pathlib import Path
 from flask import Flask, Response, jsonify, request
 
 LIMITED = {("POST", "/api/ask"), ("POST", "/api/feedback")}
+# WSGI environ key: the request was already counted (by web.FastAsk) with this result (None = allowed).
+COUNTED = "faqbot.rate_limit.retry_after"
+_NOT_COUNTED = object()
 WINDOW_SECONDS = 60
 
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -96,13 +99,14 @@ class RateLimiter:
         return max(1.0, (window + 1) * WINDOW_SECONDS - now)
 
 
-def client_address(trust_proxy: bool) -> str:
+def client_address(trust_proxy: bool, environ: dict | None = None) -> str:
     """The client as the app sees it; the first X-Forwarded-For hop only behind a trusted proxy."""
+    environ = request.environ if environ is None else environ
     if trust_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
         if forwarded:
             return forwarded
-    return request.remote_addr or "unknown"
+    return environ.get("REMOTE_ADDR") or "unknown"
 
 
 def install(app: Flask, settings) -> None:
@@ -116,7 +120,9 @@ def install(app: Flask, settings) -> None:
         def rate_limit():
             if (request.method, request.path) not in LIMITED:
                 return None
-            retry_after = limiter.hit(client_address(settings.trust_proxy))
+            retry_after = request.environ.pop(COUNTED, _NOT_COUNTED)
+            if retry_after is _NOT_COUNTED:
+                retry_after = limiter.hit(client_address(settings.trust_proxy))
             if retry_after is None:
                 return None
             seconds = math.ceil(retry_after)
@@ -126,16 +132,18 @@ def install(app: Flask, settings) -> None:
             response.headers["Retry-After"] = str(seconds)
             return response
 
+    page = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin"),
+            ("Content-Security-Policy", PAGE_CSP), ("X-Frame-Options", "DENY"))
+    api = page[:2] + (("Content-Security-Policy", API_CSP),)
+    embeddable = page[:2] + (("Cross-Origin-Resource-Policy", "cross-origin"),)
+
     @app.after_request
     def security_headers(response: Response) -> Response:
+        path = request.path
+        wanted = embeddable if path in EMBEDDABLE else api if path.startswith("/api/") else page
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if request.path in EMBEDDABLE:
-            headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
-        elif request.path.startswith("/api/"):
-            headers.setdefault("Content-Security-Policy", API_CSP)
-        else:
-            headers.setdefault("Content-Security-Policy", PAGE_CSP)
-            headers.setdefault("X-Frame-Options", "DENY")
+        present = {key.lower() for key, _ in headers.items()}  # a view may have set its own: keep it
+        for key, value in wanted:
+            if key.lower() not in present:
+                headers.add(key, value)
         return response
