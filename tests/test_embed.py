@@ -83,6 +83,33 @@ def test_empty_and_very_long_texts(embedder):
 
 
 @needs_model
+def test_passages_are_cut_at_passage_tokens_like_the_tokenizer_would(embedder):
+    from tokenizers import Tokenizer
+
+    long_text = "The Rhine flows from the Alps to the North Sea, past Basel and Cologne. " * 30
+    texts = [long_text, "How do I get a refund?"]
+    short = Tokenizer.from_str(embedder.tokenizer.to_str())
+    short.enable_truncation(max_length=embed.PASSAGE_TOKENS)
+    expected = [e.ids for e in short.encode_batch(texts)]
+    assert len(expected[0]) == embed.PASSAGE_TOKENS < len(embedder.token_ids(texts)[0])
+    passages = embedder.encode_passages(texts)
+    cut = embedder.encode([embedder.tokenizer.decode(expected[0]), texts[1]])
+    np.testing.assert_allclose(passages, cut, atol=1e-5)  # the first 126 wordpieces, alone
+    np.testing.assert_allclose(passages[1], embedder.encode(texts[1:])[0], atol=1e-6)  # short: unchanged
+    assert passages[0] @ embedder.encode(texts[:1])[0] < 0.9999  # the cut did change the long one
+
+
+@needs_model
+def test_threaded_encode_matches_one_thread(embedder, monkeypatch):
+    texts = [f"Passage {i}: " + "shipping costs and refunds for orders abroad " * (i % 7 + 1) for i in range(40)]
+    monkeypatch.setattr(embedder, "BATCH_TOKENS", 64)  # many batches
+    monkeypatch.setattr(embedder, "threads", 2)
+    threaded = embedder.encode(texts)
+    monkeypatch.setattr(embedder, "threads", 1)
+    np.testing.assert_allclose(threaded, embedder.encode(texts), atol=1e-6)
+
+
+@needs_model
 def test_load_embedder_is_cached():
     assert embed.load_embedder() is embed.load_embedder()
 
