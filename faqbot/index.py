@@ -277,20 +277,27 @@ class IndexWriter:
             return
         import multiprocessing
         from collections import deque
+        from concurrent.futures import ProcessPoolExecutor
 
         mapping: dict[int, np.ndarray] = {}  # worker pid -> its term ids' ids here
         pending: deque = deque()
         items = iter(passages)
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            while True:
-                while len(pending) < 2 * workers:
-                    rows = [(_passage_row(p), lang) for p, lang in islice(items, batch)]
-                    if not rows:
+        # A worker that dies raises BrokenProcessPool here (the caller aborts the build) rather than hanging.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            try:
+                while True:
+                    while len(pending) < 2 * workers:
+                        rows = [(_passage_row(p), lang) for p, lang in islice(items, batch)]
+                        if not rows:
+                            break
+                        pending.append(pool.submit(_coded_batch, rows))
+                    if not pending:
                         break
-                    pending.append(pool.apply_async(_coded_batch, (rows,)))
-                if not pending:
-                    break
-                self._add_coded(pending.popleft().get(), mapping)
+                    self._add_coded(pending.popleft().result(), mapping)
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
 
     def _add_coded(self, result: tuple, mapping: dict[int, np.ndarray]) -> None:
         pid, keys, word_log, lines, faq, fields = result

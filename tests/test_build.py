@@ -144,3 +144,14 @@ def test_store_line_is_the_json_of_the_passage(values, faq):
     expected = json.dumps({**passage.to_dict(), "article": passage.article}, ensure_ascii=False).encode() + b"\n"
     assert store_line(passage) == expected
     assert Passage(**json.loads(store_line(passage))) == passage
+
+
+def test_an_error_in_a_worker_reaches_the_builder(tmp_path):
+    import pytest
+
+    writer = IndexWriter(tmp_path / "ix")
+    items = [(p, None) for p in passages(30)] + [(passages(1)[0], 5)]  # 5 is no language tag
+    with pytest.raises(AttributeError):
+        writer.add_passages(items, workers=2, batch=4)
+    writer.abort()
+    assert not list((tmp_path / "ix" / "data").iterdir())
