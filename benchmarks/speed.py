@@ -40,6 +40,7 @@ ASK_QUESTION = "how do I configure the database connection?"
 # rank-bm25 keeps a Python dict per passage: about 2.5 KB each with its token lists at 1M passages.
 RANK_BM25_BYTES_PER_PASSAGE = 2500
 BUILD_WORKERS = 2  # processes that analyse passages during a build (2 cores)
+PARALLEL_FROM = 50_000  # smaller builds analyse in-process: starting workers costs more than they save
 
 
 # ---------------------------------------------------------------- child processes
@@ -85,11 +86,12 @@ class _WorkerPeaks:
 def child_build(n: int, index_dir: str, workers: int = BUILD_WORKERS) -> dict:
     """Tokenize and index n passages; time only faqbot's work (passage generation excluded).
 
-    Passages are analysed in `workers` processes (IndexWriter.add_passages; the index is the same
-    as a serial build's); peak memory is this process's plus the workers'.
+    Passages are analysed in `workers` processes from PARALLEL_FROM passages on (IndexWriter.add_passages;
+    the index is the same as a serial build's); peak memory is this process's plus the workers'.
     """
     from faqbot.index import IndexWriter
 
+    workers = workers if n >= PARALLEL_FROM else 0
     passages = iter_passages(n)
     first = next(passages)  # loads the pool: its memory is the benchmark's, not the build's
     baseline = _rss_mb()
