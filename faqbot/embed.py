@@ -217,11 +217,7 @@ class Embedder:
         for start, end in spans:
             heads = qkv[start:end].reshape(end - start, 3, h, dh)
             scores = heads[:, 0].transpose(1, 0, 2) @ heads[:, 1].transpose(1, 2, 0)  # (h, t, t)
-            # Softmax is the same for scores shifted by their row max; the shift only keeps exp from
-            # overflowing. |q . k| <= |q| |k|, so skip it (a pass over the scores) when that bound is < 80.
-            q2, k2 = np.square(heads[:, :2]).sum(-1).max(axis=(0, 2))
-            if q2 * k2 >= 6400:
-                scores -= scores.max(-1, keepdims=True)
+            scores -= scores.max(-1, keepdims=True)
             np.exp(scores, out=scores)
             total = scores.sum(-1, keepdims=True)
             mixed = scores @ heads[:, 2].transpose(1, 0, 2)  # (h, t, dh)
