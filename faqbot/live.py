@@ -22,9 +22,10 @@ class LiveIndex:
     one keeps serving.
     """
 
-    def __init__(self, index_dir: str | Path, check_interval: float = 0.5):
+    def __init__(self, index_dir: str | Path, check_interval: float = 0.5, on_load=None):
         self.dir = Path(index_dir)
         self.check_interval = check_interval
+        self.on_load = on_load  # called with each newly loaded Index before it serves (warm-up)
         self._index: Index | None = None
         self._stamp: tuple | None = None
         self._checked_at = 0.0
@@ -62,4 +63,9 @@ class LiveIndex:
             if self._manifest_stamp() == stamp:  # else a newer version was published meanwhile: retry it
                 self._stamp = stamp
             return
+        if self.on_load is not None:
+            try:
+                self.on_load(index)
+            except Exception as err:  # noqa: BLE001 - a failed warm-up must not stop the new version serving
+                log.warning("faqbot: warming up index %s failed: %s", index.version, err)
         self._index, self._stamp, self.last_error = index, stamp, None

@@ -229,10 +229,19 @@ def _origin_allowed(origin: str, settings: Settings) -> bool:
     return origin.rstrip("/") in {o.rstrip("/") for o in settings.allowed_origins} or "*" in settings.allowed_origins
 
 
+def _warm_index(index) -> None:
+    """Ready a newly loaded index version before it serves (LiveIndex calls it on every load).
+
+    The compiled search kernel's warm-up (search.warm_up) belongs here once it loads from numba's
+    disk cache: today it compiles afresh in every process (27 s), which no server start should pay.
+    """
+
+
 def _warm_up(live: LiveIndex, settings) -> None:
     """Load the index, the stemmer and the embedding buffers now, so the first reader waits for none of them."""
-    from .analyze import analyze
+    from .analyze import analyze, load_stemmer
 
+    load_stemmer()
     analyze("warm up")
     if settings.embedder is not None:
         settings.embedder.encode(["How long does it take for a typical question of about this length to be answered here?"])
@@ -246,7 +255,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
     app.extensions["faqbot.settings"] = settings
-    app.extensions["faqbot.live"] = LiveIndex(settings.index_dir)
+    app.extensions["faqbot.live"] = LiveIndex(settings.index_dir, on_load=_warm_index)
     app.extensions["faqbot.answer_settings"] = answer_settings = settings.answer_settings()
     _warm_up(app.extensions["faqbot.live"], answer_settings)
     if settings.log_questions:
