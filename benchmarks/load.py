@@ -4,14 +4,17 @@
     python benchmarks/load.py                     # sample corpus (lexical, semantic) + 100k passages
     python benchmarks/load.py --seconds 5 --no-100k
 
-Each run starts the real server on 127.0.0.1 (gunicorn, 2 workers x 4 threads), drives it with
-`--connections` keep-alive connections for `--seconds`, and prints requests/s, p50/p99 latency,
-errors and the resident memory of each worker. The throughput runs have the rate limit off and
-the question log on (as in production). The 100k-passage index comes from benchmarks/speed.py's
-cache (benchmarks/.cache/index-100000) or is built here with IndexWriter. The rate-limit check
-runs a server with rate_limit=30 and two clients on different loopback addresses (127.0.0.2,
-127.0.0.3): the first gets 429 + Retry-After after 30 requests, the second is still answered.
-Traffic goes to loopback only and every loop is bounded in time and count.
+Each run starts the real server on 127.0.0.1 (gunicorn, 2 sync workers), drives it with wrk (one
+thread, `--connections` keep-alive connections; the sync workers close each connection after the
+answer, so wrk reconnects) for `--seconds`, and prints requests/s, p50/p99 latency, errors, the
+resident memory of each worker, the workers' CPU time per request (from /proc: steadier than the
+wall figures when other jobs share the cores) and the 1-minute load average before the run. The
+throughput runs have the rate limit off unless the row says otherwise, and the question log on
+(as in production). The 100k-passage index comes from benchmarks/speed.py's cache
+(benchmarks/.cache/index-100000) or is built here with IndexWriter; benchmarks/speed.py calls
+http_figures(). The rate-limit check runs a server with rate_limit=30 and two clients on different
+loopback addresses (127.0.0.2, 127.0.0.3): the first gets 429 + Retry-After after 30 requests, the
+second is still answered. Traffic goes to loopback only and every loop is bounded in time and count.
 """
 
 from __future__ import annotations
@@ -61,13 +64,14 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m faqbot serve --workers 2` on a free loopback port, stopped with SIGTERM."""
+    """`python -m faqbot serve --workers N` on a free loopback port, stopped with SIGTERM."""
 
-    def __init__(self, index_dir: Path, env: dict[str, str], workdir: Path):
+    def __init__(self, index_dir: Path, env: dict[str, str], workdir: Path, workers: int = 2):
         self.port = free_port()
+        self.n_workers = workers
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
         self.env.update(env, PYTHONPATH=str(REPO))
-        self.args = [sys.executable, "-m", "faqbot", "serve", "--workers", "2", "--host", "127.0.0.1",
+        self.args = [sys.executable, "-m", "faqbot", "serve", "--workers", str(workers), "--host", "127.0.0.1",
                      "--port", str(self.port), "--index", str(index_dir)]
         self.workdir = workdir
 
@@ -80,7 +84,7 @@ class Server:
                 raise SystemExit(f"faqbot serve exited: {self.proc.stderr.read()[-2000:]}")
             try:
                 status, _, _ = request(self.port, "GET", "/api/health")
-                if status == 200 and len(self.workers()) == 2:
+                if status == 200 and len(self.workers()) == self.n_workers:
                     return self
             except OSError:
                 pass
@@ -110,6 +114,15 @@ class Server:
             out.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
         return out
 
+    def worker_cpu_seconds(self) -> float:
+        """User + system CPU time of all workers so far."""
+        return sum(cpu_seconds(pid) for pid in self.workers())
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 def request(port: int, method: str, path: str, body: dict | None = None, source: str | None = None,
             conn: http.client.HTTPConnection | None = None) -> tuple[int, dict, bytes]:
@@ -131,9 +144,11 @@ def drive_wrk(port: int, questions: list[str], seconds: int, connections: int) -
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(WRK_SCRIPT % bodies)
     try:
-        out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+        started = os.times()
+        out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency",
                               "--timeout", "10s", "-s", f.name, f"http://127.0.0.1:{port}"],
                              capture_output=True, text=True, timeout=seconds + 60).stdout
+        ended = os.times()
     finally:
         os.unlink(f.name)
 
@@ -145,8 +160,10 @@ def drive_wrk(port: int, questions: list[str], seconds: int, connections: int) -
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0)
+    client_cpu = (ended.children_user + ended.children_system) - (started.children_user + started.children_system)
     return {"client": "wrk", "requests": total, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": latency("50"), "p99_ms": latency("99"), "errors": errors}
+            "p50_ms": latency("50"), "p99_ms": latency("99"), "errors": errors,
+            "client_cpu_ms": client_cpu * 1000 / max(total, 1)}
 
 
 def drive_python(port: int, questions: list[str], seconds: int, connections: int) -> dict:
@@ -185,7 +202,7 @@ def drive_python(port: int, questions: list[str], seconds: int, connections: int
     latencies.sort()
     return {"client": "python", "requests": len(latencies), "rps": len(latencies) / elapsed,
             "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
-            "errors": errors[0]}
+            "errors": errors[0], "client_cpu_ms": None}
 
 
 def build_100k(index_dir: Path) -> Path:
@@ -218,19 +235,49 @@ def semantic_available() -> bool:
     return load_embedder() is not None
 
 
-def throughput_run(label: str, index_dir: Path, semantic: bool, questions: list[str], args, workdir: Path) -> dict:
-    env = {"FAQBOT_SEMANTIC": "1" if semantic else "0", "FAQBOT_RATE_LIMIT": "0",
-           "FAQBOT_QUESTION_LOG": str(workdir / f"questions-{abs(hash(label))}.sqlite")}
-    print(f"[{label}] starting faqbot serve --workers 2 ...", file=sys.stderr, flush=True)
-    with Server(index_dir, env, workdir) as server:
-        for q in questions:  # warm both workers' page cache and model
-            request(server.port, "POST", "/api/ask", {"question": q})
-        drive = drive_wrk if shutil.which("wrk") and not args.python_client else drive_python
-        print(f"[{label}] {args.seconds} s of load, {args.connections} connections ({drive.__name__})",
-              file=sys.stderr, flush=True)
-        result = drive(server.port, questions, args.seconds, args.connections)
-        result["rss_mb"] = server.worker_rss_mb()
-    return {"setup": label, **result}
+def http_figures(index_dir: str | Path, workers: int = 2, seconds: int = 10, connections: int = 4,
+                 semantic: bool = False, rate_limit: int = 0, question_log: bool = True,
+                 questions: list[str] | None = None, python_client: bool = False) -> dict:
+    """Serve index_dir with `faqbot serve --workers N` and drive POST /api/ask for `seconds`.
+
+    rate_limit 0 turns the limit off (a number above the request count keeps it on, never refusing);
+    the question log is on as in production. Returns requests, rps, p50_ms, p99_ms, errors, rss_mb
+    (per worker), server_cpu_ms and client_cpu_ms (CPU time per request), load_avg (1 minute,
+    before the run) and the settings used.
+    """
+    if questions is None:
+        from benchmarks.corpus_pool import make_queries
+
+        questions = make_queries(200)
+    with tempfile.TemporaryDirectory(prefix="faqbot-http-") as tmp:
+        workdir = Path(tmp)
+        env = {"FAQBOT_SEMANTIC": "1" if semantic else "0", "FAQBOT_RATE_LIMIT": str(rate_limit),
+               "FAQBOT_LOG_QUESTIONS": "1" if question_log else "0",
+               "FAQBOT_QUESTION_LOG": str(workdir / "questions.sqlite")}
+        with Server(Path(index_dir), env, workdir, workers) as server:
+            for q in questions[:50]:  # fresh connections: warm both workers (page cache, model)
+                request(server.port, "POST", "/api/ask", {"question": q})
+            drive = drive_wrk if shutil.which("wrk") and not python_client else drive_python
+            load_avg = os.getloadavg()[0]
+            cpu_before = server.worker_cpu_seconds()
+            result = drive(server.port, questions, seconds, connections)
+            server_cpu = server.worker_cpu_seconds() - cpu_before
+            result["rss_mb"] = server.worker_rss_mb()
+    return {**result, "server_cpu_ms": server_cpu * 1000 / max(result["requests"], 1), "load_avg": load_avg,
+            "workers": workers, "seconds": seconds, "connections": connections, "rate_limit": rate_limit,
+            "question_log": question_log, "semantic": semantic}
+
+
+def throughput_run(label: str, index_dir: Path, semantic: bool, questions: list[str], args, rate_limit: int = 0) -> dict:
+    """The run with the median requests/s of args.repeat runs."""
+    runs = []
+    for n in range(args.repeat):
+        print(f"[{label}] faqbot serve --workers 2, {args.seconds} s of load, {args.connections} connections "
+              f"(run {n + 1} of {args.repeat}) ...", file=sys.stderr, flush=True)
+        runs.append(http_figures(index_dir, 2, args.seconds, args.connections, semantic, rate_limit,
+                                 questions=questions, python_client=args.python_client))
+    runs.sort(key=lambda r: r["rps"])
+    return {"setup": label + (f" (median of {args.repeat})" if args.repeat > 1 else ""), **runs[len(runs) // 2]}
 
 
 def rate_limit_check(index_dir: Path, workdir: Path) -> list[str]:
@@ -255,9 +302,13 @@ def rate_limit_check(index_dir: Path, workdir: Path) -> list[str]:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = ("setup", "client", "requests", "req/s", "p50 ms", "p99 ms", "errors", "RSS per worker (MB)")
-    table = [head] + [(r["setup"], r["client"], str(r["requests"]), f"{r['rps']:.0f}", f"{r['p50_ms']:.1f}",
-                       f"{r['p99_ms']:.1f}", str(r["errors"]), " / ".join(f"{m:.0f}" for m in r["rss_mb"]))
+    head = ("setup", "rate limit", "client", "requests", "req/s", "p50 ms", "p99 ms", "errors",
+            "CPU ms/req (workers)", "CPU ms/req (client)", "RSS per worker (MB)", "load avg")
+    table = [head] + [(r["setup"], f"{r['rate_limit']}/min" if r["rate_limit"] else "off", r["client"],
+                       str(r["requests"]), f"{r['rps']:.0f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}",
+                       str(r["errors"]), f"{r['server_cpu_ms']:.2f}",
+                       "-" if r["client_cpu_ms"] is None else f"{r['client_cpu_ms']:.2f}",
+                       " / ".join(f"{m:.0f}" for m in r["rss_mb"]), f"{r['load_avg']:.1f}")
                       for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for n, row in enumerate(table):
@@ -269,7 +320,10 @@ def print_table(rows: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=15, help="load duration per setup [15]")
-    parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections [8]")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent connections [4]")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per setup; the median by req/s is shown [1]")
+    parser.add_argument("--with-rate-limit", action="store_true",
+                        help="also run the 100k index with the rate limit on at 1,000,000,000 a minute (never refusing)")
     parser.add_argument("--no-100k", action="store_true", help="skip the 100k-passage index")
     parser.add_argument("--no-semantic", action="store_true", help="skip the semantic-ranking run")
     parser.add_argument("--no-lexical", action="store_true", help="skip the sample-corpus lexical run")
@@ -280,6 +334,8 @@ def main() -> None:
         os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
     if not 1 <= args.seconds <= 120:
         parser.error("--seconds must be 1..120")
+    if not 1 <= args.repeat <= 9:
+        parser.error("--repeat must be 1..9")
 
     rows, checks = [], []
     with tempfile.TemporaryDirectory(prefix="faqbot-load-") as tmp:
@@ -290,21 +346,25 @@ def main() -> None:
                        env={**env, "FAQBOT_SEMANTIC": "0", "PYTHONPATH": str(REPO)}, cwd=workdir, check=True,
                        capture_output=True)
         if not args.no_lexical:
-            rows.append(throughput_run("sample corpus, lexical", lexical_dir, False, CORPUS_QUESTIONS, args, workdir))
+            rows.append(throughput_run("sample corpus, lexical", lexical_dir, False, CORPUS_QUESTIONS, args))
         if not args.no_semantic and semantic_available():
             subprocess.run([sys.executable, "-m", "faqbot", "index", str(REPO / "corpus"), "--index", str(semantic_dir)],
                            env={**env, "FAQBOT_SEMANTIC": "1", "PYTHONPATH": str(REPO)}, cwd=workdir, check=True,
                            capture_output=True)
-            rows.append(throughput_run("sample corpus, semantic", semantic_dir, True, CORPUS_QUESTIONS, args, workdir))
+            rows.append(throughput_run("sample corpus, semantic", semantic_dir, True, CORPUS_QUESTIONS, args))
         elif not args.no_semantic:
             checks.append("semantic run skipped: the embedding model is not installed")
         if not args.no_100k:
             from benchmarks.corpus_pool import make_queries
 
             big = build_100k(workdir / "index-100k")
-            rows.append(throughput_run("100k passages, lexical", big, False, make_queries(200), args, workdir))
+            rows.append(throughput_run("100k passages, lexical", big, False, make_queries(200), args))
+            if args.with_rate_limit:
+                rows.append(throughput_run("100k passages, lexical", big, False, make_queries(200), args, 10**9))
         checks += rate_limit_check(lexical_dir, workdir)
     print()
+    print(f"faqbot serve --workers 2 (gunicorn sync workers) on 127.0.0.1, {args.seconds} s per row; the load tool "
+          f"shares the 2 cores. Question log on; rate limit off unless stated.")
     print_table(rows)
     print()
     for line in checks:
