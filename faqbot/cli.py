@@ -249,6 +249,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
     import tempfile
 
     from .evaluate import answer_ranker, evaluate, format_report, load_queries
+    from .search import warm_up
     from .pipeline import index_paths
 
     settings = _settings(ctx, index_dir=index_dir)
@@ -264,6 +265,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
                 raise click.ClickException(f"No articles folder at {articles}; pass --index or --articles.")
             index_paths([articles], tmp, settings.base_url, embedder=settings.embedder())
         index = _load_index(settings if index_dir else load_settings({"index_dir": tmp}))
+        warm_up(index)  # long run: the compiled search kernel pays for its import
         passages = [index.passage(i) for i in range(index.n_passages)]
         report = evaluate(answer_ranker(index, settings.answer_settings()), labelled, passages,
                           articles if articles.is_dir() else None)
@@ -302,10 +304,12 @@ def chat(ctx, top_k, index_dir, history, log_it):
       NO_COLOR=1 faqbot chat
     """
     from .chat import ChatSession, run
+    from .search import warm_up
     from .terminal import Style
 
     settings = _settings(ctx, index_dir=index_dir)
     index = _load_index(settings)
+    warm_up(index)  # a session of many questions: the compiled search kernel pays for its import
     session = ChatSession(index, settings.answer_settings(), Style.detect(sys.stdout, os.environ), click.echo,
                           top_k or settings.top_k, _question_log(settings) if log_it else None)
     run(session, Path(history) if history else Path(settings.question_log_path).parent / "chat_history")

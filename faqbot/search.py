@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
+from . import kernel
 from .analyze import analyze
 from .bm25 import Postings
 from .index import Index
@@ -18,8 +21,7 @@ from .index import Index
 FIELD_WEIGHTS = {"body": 1.0, "question": 1.0}
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """A passage number and its score."""
 
     doc: int
@@ -171,7 +173,11 @@ def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dic
     """
     if k <= 0:
         return []
-    lists = _query_lists(index, FIELD_WEIGHTS if fields is None else fields, term_counts)
+    fields = FIELD_WEIGHTS if fields is None else fields
+    compiled = kernel.loaded()
+    if compiled and 0 < len(fields) <= 2 and term_counts:
+        return _compiled_best(index, fields, term_counts, k, *compiled)
+    lists = _query_lists(index, fields, term_counts)
     if not lists:
         return []
     if len(lists) == 1:  # one list: its passages are distinct and its weights are the scores
@@ -193,6 +199,35 @@ def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dic
             start += x.size
         return _best(docs, scores, k, len(lists), head)
     return _pruned(index, acc, lists, total, k)
+
+
+_kernel_buffers = kernel.Buffers()
+_term_bounds: dict[int, np.ndarray] = {}  # id(weights array) -> bounds, dropped with the array
+
+
+def _bounds(postings: Postings, term_bounds) -> np.ndarray:
+    """Each term's largest weight in a field, computed once per loaded index."""
+    key = id(postings.weights)
+    bounds = _term_bounds.get(key)
+    if bounds is None:
+        bounds = _term_bounds[key] = term_bounds(postings.indptr, postings.weights)
+        weakref.finalize(postings.weights, _term_bounds.pop, key, None)
+    return bounds
+
+
+def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int, int], k: int,
+                   top_k, term_bounds) -> list[Hit]:
+    """best_passages with the compiled kernel (the first field is scored with MaxScore, see kernel.top_k)."""
+    names = list(fields)
+    main, other = index.fields[names[0]], index.fields[names[-1]]
+    terms = np.fromiter(term_counts, np.int64, len(term_counts))
+    counts = np.fromiter(term_counts.values(), np.float64, len(term_counts))
+    other_scales = counts * fields[names[-1]] if len(names) == 2 else np.zeros(len(counts))
+    acc, seen, touched = _kernel_buffers.get(index.n_passages)
+    docs, scores = top_k(main.indptr, main.docs, main.weights, main.idf, _bounds(main, term_bounds),
+                         other.indptr, other.docs, other.weights, other.idf,
+                         terms, counts * fields[names[0]], other_scales, k, acc, seen, touched)
+    return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
 
 
 def _pruned(index: Index, acc: np.ndarray, lists: list[_List], total: int, k: int) -> list[Hit]:
@@ -251,6 +286,21 @@ def _pruned(index: Index, acc: np.ndarray, lists: list[_List], total: int, k: in
             could = scores + left * (1 + _SLACK) >= theta * (1 - _SLACK)
             docs, scores = docs[could], scores[could]
     return _best(docs, scores, k)
+
+
+def warm_up(index: Index) -> bool:
+    """Load the compiled kernel and run it on this index (for long-running processes).
+
+    The first call per array type loads machine code from numba's disk cache (or compiles it once
+    after an install), and each field's term bounds are computed: done here, so no reader waits.
+    False if the kernel is unavailable.
+    """
+    if not kernel.load():
+        return False
+    for term in range(min(len(index.terms), 1)):
+        best_passages(index, {term: 1}, 1)
+        best_passages(index, {term: 1}, 1, {"body": 1.0})
+    return True
 
 
 def search(index: Index, question: str, k: int) -> tuple[Query, list[Hit]]:

@@ -230,11 +230,11 @@ def _origin_allowed(origin: str, settings: Settings) -> bool:
 
 
 def _warm_index(index) -> None:
-    """Ready a newly loaded index version before it serves (LiveIndex calls it on every load).
+    """Ready a newly loaded index version before it serves (LiveIndex calls it on every load):
+    the compiled search kernel is loaded (from numba's disk cache) and run once on its arrays."""
+    from .search import warm_up
 
-    The compiled search kernel's warm-up (search.warm_up) belongs here once it loads from numba's
-    disk cache: today it compiles afresh in every process (27 s), which no server start should pay.
-    """
+    warm_up(index)
 
 
 def _warm_up(live: LiveIndex, settings) -> None:

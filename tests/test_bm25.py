@@ -69,18 +69,58 @@ class _PostingsOnly:
         return float(postings.weights[lo:hi].max())
 
 
-@pytest.mark.parametrize("prune_from", [0, 10**9])
+@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora, query=queries, k=st.integers(1, 5))
-def test_fast_top_k_equals_bm25okapi(monkeypatch, prune_from, corpus, query, k):
-    """The query path's top-k (with MaxScore pruning forced on, and off) is BM25Okapi's, up to ties."""
+def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, corpus, query, k):
+    """The query path's top-k (numpy with MaxScore pruning forced on and off; compiled) is BM25Okapi's, up to ties."""
+    from faqbot import kernel
+
     if sum(map(len, corpus)) == 0:
         return
-    monkeypatch.setattr(search, "PRUNE_FROM_POSTINGS", prune_from)
+    monkeypatch.setattr(kernel, "_kernels", compiled_kernel if prune_from == "compiled" else None)
+    monkeypatch.setattr(search, "PRUNE_FROM_POSTINGS", 0 if prune_from == "compiled" else prune_from)
     index = _PostingsOnly(corpus)
     hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, {"body": 1.0})
     expected = BM25Okapi(corpus).get_scores(query)
     matching = [d for d in range(len(corpus)) if any(t in corpus[d] for t in query)]
+    want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
+    assert len(hits) == len(want)
+    for hit, wanted in zip(hits, want):
+        assert abs(hit.score - expected[hit.doc]) <= 1e-6
+        assert hit.doc == wanted or abs(expected[hit.doc] - expected[wanted]) <= 1e-9
+
+
+@pytest.fixture(scope="module")
+def compiled_kernel():
+    from faqbot import kernel
+
+    assert kernel.load(), "numba is a dependency: the compiled kernel must load"
+    kernels = kernel._kernels
+    kernel._kernels = None  # other tests choose their path themselves
+    return kernels
+
+
+@pytest.mark.parametrize("path", ["numpy", "compiled"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(corpus=corpora, questions=corpora, query=queries, k=st.integers(1, 5))
+def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, path, corpus, questions, query, k):
+    """Both query paths (numpy; compiled MaxScore or exhaustive) give the top k of body + question BM25Okapi."""
+    from faqbot import kernel
+
+    questions = (questions * len(corpus))[:len(corpus)]  # one (possibly empty) question per passage
+    if sum(map(len, corpus)) == 0 or sum(map(len, questions)) == 0:
+        return
+    monkeypatch.setattr(kernel, "_kernels", compiled_kernel if path == "compiled" else None)
+    index = _PostingsOnly(corpus)
+    index.fields["question"] = build_postings([[index.ids[t] for t in doc if t in index.ids] for doc in questions], len(index.ids))
+    fields = {"body": 1.0, "question": 1.0}
+    hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, fields)
+    expected = BM25Okapi(corpus).get_scores(query)
+    kept = [[t for t in doc if t in index.ids] for doc in questions]
+    if any(kept):
+        expected = expected + BM25Okapi(kept).get_scores(query)
+    matching = [d for d in range(len(corpus)) if any(t in corpus[d] or t in kept[d] for t in query)]
     want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
     assert len(hits) == len(want)
     for hit, wanted in zip(hits, want):
