@@ -228,7 +228,7 @@ def mem_available_mb() -> float:
 # ---------------------------------------------------------------- the benchmark
 
 
-def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool) -> list[tuple[str, str]]:
+def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool, http_seconds: int = 10) -> list[tuple[str, str]]:
     from faqbot.answer import ask
     from faqbot.index import Index
     from faqbot.bm25 import accumulate
@@ -252,6 +252,11 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool) -> list[
     rows.append(("first question after load (child, median)", ms(statistics.median(r["first_query_s"] for r in loads) * 1000)))
 
     index = Index.load(index_dir)
+    from faqbot import kernel
+    from faqbot.search import warm_up
+
+    compiled = warm_up(index)  # as the server does at start-up
+    rows.append(("query kernel", "compiled (numba, loaded from its disk cache)" if compiled else "numpy (numba unavailable)"))
     for q in questions[:50]:  # warm the page cache and the accumulator buffer
         search(index, q, K)
 
@@ -287,6 +292,11 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool) -> list[
     rows.append(("faqbot body field only, pre-analysed (what rank-bm25 computes)",
                  f"p50 {ms(body['p50'])}, p99 {ms(body['p99'])}, mean {ms(body['mean'])} "
                  f"(CPU time: p50 {ms(cpu['body']['p50'])}, p99 {ms(cpu['body']['p99'])})"))
+    kernels, kernel._kernels = kernel._kernels, None  # the numpy path: what a one-shot `faqbot ask` uses
+    one_shot = percentiles(timed(lambda q: search(index, q, K), questions, "numpy"))
+    kernel._kernels = kernels
+    rows.append(("faqbot search(), numpy path (one-shot CLI, no numba import)",
+                 f"p50 {ms(one_shot['p50'])}, p99 {ms(one_shot['p99'])} (CPU time: p50 {ms(cpu['numpy']['p50'])})"))
     asked = percentiles(timed(lambda q: ask(index, q, 5), questions[:500]))
     rows.append(("faqbot ask() lexical, 500 queries (answer + confidence + passages)",
                  f"p50 {ms(asked['p50'])}, p99 {ms(asked['p99'])}"))
@@ -369,8 +379,8 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool) -> list[
 
     # faqbot ask as a fresh process, end to end
     env = {**os.environ, "FAQBOT_SEMANTIC": "0"}
-    exe = shutil.which("faqbot")
-    command = [exe] if exe else [sys.executable, "-m", "faqbot"]
+    script = Path(sys.executable).parent / "faqbot"  # the console script itself, not a version-manager shim
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "faqbot"]
     walls = []
     for _ in range(ASK_RUNS):
         t = time.perf_counter()
@@ -378,6 +388,16 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool) -> list[
                        capture_output=True, cwd=REPO)
         walls.append(time.perf_counter() - t)
     rows.append((f"`faqbot ask \"...\" --json` fresh process (median of {ASK_RUNS})", f"{statistics.median(walls) * 1000:.0f} ms"))
+
+    if http_seconds:
+        from load import http_figures
+
+        http = http_figures(index_dir, workers=2, seconds=http_seconds)
+        rows.append((f"HTTP POST /api/ask, `faqbot serve --workers 2`, wrk 1 thread {http['connections']} connections "
+                     f"{http['seconds']} s, rate limit off, question log on",
+                     f"{http['rps']:.0f} req/s, p50 {http['p50_ms']:.1f} ms, p99 {http['p99_ms']:.1f} ms, "
+                     f"{http['errors']} errors; worker RSS {' / '.join(f'{r:.0f}' for r in http['rss_mb'])} MB; "
+                     f"worker CPU {http['server_cpu_ms']:.2f} ms/request (load avg before {http['load_avg']:.1f})"))
     return rows
 
 
@@ -399,6 +419,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="Rebuild cached indexes")
     parser.add_argument("--build-only", action="store_true", help="Only build each size (in a child process) and print its figures")
     parser.add_argument("--workers", type=int, default=2, help="Analysis processes for builds (0: serial)")
+    parser.add_argument("--http-seconds", type=int, default=10, help="HTTP load per size (0: skip; needs wrk)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -418,7 +439,7 @@ def main() -> None:
     print(f"faqbot speed benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
     for n in sizes:
         rank_sample = 30 if n <= 200_000 else 5
-        print_table(n, bench_size(n, args.queries, rank_sample, args.rebuild))
+        print_table(n, bench_size(n, args.queries, rank_sample, args.rebuild, args.http_seconds))
 
 
 if __name__ == "__main__":
