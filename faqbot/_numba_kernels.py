@@ -14,6 +14,7 @@ def worse(s1, d1, s2, d2):
     """(s1, d1) ranks below (s2, d2): lower score, or the same score and a later doc."""
     return s1 < s2 or (s1 == s2 and d1 > d2)
 
+
 @njit(cache=True, nogil=True)
 def offer(heap_scores, heap_docs, size, score, d):
     """Keep (score, d) if it is among the k best seen; the heap's root is the worst kept. Returns the size."""
@@ -44,6 +45,7 @@ def offer(heap_scores, heap_docs, size, score, d):
         heap_scores[pos], heap_docs[pos] = score, d
     return size
 
+
 @njit(cache=True, nogil=True)
 def best_first(heap_scores, heap_docs, size):
     """The kept docs and scores, best first (insertion sort: k is small)."""
@@ -55,6 +57,7 @@ def best_first(heap_scores, heap_docs, size):
             j -= 1
         heap_scores[j + 1], heap_docs[j + 1] = s, d
     return heap_docs[:size].copy(), heap_scores[:size].copy()
+
 
 @njit(cache=True, nogil=True)
 def exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k, acc, seen, touched):
@@ -85,6 +88,7 @@ def exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, 
         seen[d] = False
     return best_first(heap_scores, heap_docs, size)
 
+
 @njit(cache=True, nogil=True)
 def first_at_least(docs, lo, hi, d):
     """First position in docs[lo:hi] (sorted) holding a doc >= d; galloping from lo."""
@@ -100,6 +104,7 @@ def first_at_least(docs, lo, hi, d):
         else:
             hi = mid
     return lo
+
 
 @njit(cache=True, nogil=True)
 def seed_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k):
@@ -126,6 +131,7 @@ def seed_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales, 
                 totals[s] += (weights0 if fields[i] == 0 else weights1)[cur[i]] * scales[i]
     # Sums in another order may round differently: the floor is kept a little lower.
     return np.partition(totals, count - k)[count - k] * (1 - 1e-9)
+
 
 @njit(cache=True, nogil=True)
 def max_score(docs0, weights0, docs1, weights1, fields, starts, stops, scales, bounds, k):
@@ -185,6 +191,7 @@ def max_score(docs0, weights0, docs1, weights1, fields, starts, stops, scales, b
                 essential += 1
     return best_first(heap_scores, heap_docs, size)
 
+
 @njit(cache=True, nogil=True)
 def merged(docs, weights, indptr, terms, scales):
     """The lists of terms in one field summed into one list: (sorted docs, their summed weight*scale)."""
@@ -214,6 +221,17 @@ def merged(docs, weights, indptr, terms, scales):
             m += 1
     return out_docs[:m], out_weights[:m]
 
+
+@njit(cache=True, nogil=True)
+def term_lists(indptr, terms, scales, field):
+    """The non-empty postings lists of terms in one field, leaving out scale 0: (field, term, start, stop, scale) columns."""
+    keep = np.zeros(len(terms), np.bool_)
+    for j in range(len(terms)):
+        keep[j] = scales[j] != 0 and indptr[terms[j] + 1] > indptr[terms[j]]
+    kept = terms[keep]
+    return np.full(len(kept), field, np.int64), kept, indptr[kept], indptr[kept + 1], scales[keep]
+
+
 @njit(cache=True, nogil=True)
 def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1,
           terms, scales0, scales1, k, acc, seen, touched):
@@ -228,47 +246,24 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
         t = terms[j]
         if (scales0[j] != 0 and (idf0[t] < 0 or scales0[j] < 0)) or (scales1[j] != 0 and (idf1[t] < 0 or scales1[j] < 0)):
             negative = True
+    fields, list_terms, starts, stops, scales = term_lists(indptr0, terms, scales0, 0)
     if negative:
-        n = 0
-        for j in range(len(terms)):
-            n += (scales0[j] != 0) + (scales1[j] != 0)
-        fields = np.empty(n, np.int64)
-        starts = np.empty(n, np.int64)
-        stops = np.empty(n, np.int64)
-        scales = np.empty(n, np.float64)
-        n = 0
-        for j in range(len(terms)):
-            t = terms[j]
-            if scales0[j] != 0:
-                fields[n], starts[n], stops[n], scales[n] = 0, indptr0[t], indptr0[t + 1], scales0[j]
-                n += 1
-            if scales1[j] != 0:
-                fields[n], starts[n], stops[n], scales[n] = 1, indptr1[t], indptr1[t + 1], scales1[j]
-                n += 1
-        return exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k, acc, seen, touched)
+        fields1, _, starts1, stops1, list_scales1 = term_lists(indptr1, terms, scales1, 1)
+        return exhaustive(docs0, weights0, docs1, weights1, np.concatenate((fields, fields1)),
+                          np.concatenate((starts, starts1)), np.concatenate((stops, stops1)),
+                          np.concatenate((scales, list_scales1)), k, acc, seen, touched)
+    bounds = bound0[list_terms] * scales
     extra_docs, extra_weights = merged(docs1, weights1, indptr1, terms, scales1)
-    n = (len(extra_docs) > 0) * 1
-    for j in range(len(terms)):
-        if scales0[j] != 0 and indptr0[terms[j] + 1] > indptr0[terms[j]]:
-            n += 1
-    fields = np.empty(n, np.int64)
-    starts = np.empty(n, np.int64)
-    stops = np.empty(n, np.int64)
-    scales = np.empty(n, np.float64)
-    bounds = np.empty(n, np.float64)
-    n = 0
-    for j in range(len(terms)):
-        t = terms[j]
-        if scales0[j] != 0 and indptr0[t + 1] > indptr0[t]:
-            fields[n], starts[n], stops[n], scales[n] = 0, indptr0[t], indptr0[t + 1], scales0[j]
-            bounds[n] = bound0[t] * scales0[j]
-            n += 1
     if len(extra_docs):
-        fields[n], starts[n], stops[n], scales[n] = 1, 0, len(extra_docs), 1.0
-        bounds[n] = extra_weights.max()
+        fields = np.concatenate((fields, np.ones(1, np.int64)))
+        starts = np.concatenate((starts, np.zeros(1, np.int64)))
+        stops = np.concatenate((stops, np.full(1, len(extra_docs), np.int64)))
+        scales = np.concatenate((scales, np.ones(1)))
+        bounds = np.concatenate((bounds, np.full(1, extra_weights.max())))
     order = np.argsort(bounds, kind="mergesort")
     return max_score(docs0, weights0, extra_docs, extra_weights, fields[order], starts[order], stops[order],
                      scales[order], bounds[order], k)
+
 
 @njit(cache=True, nogil=True)
 def term_bounds(indptr, weights):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 import weakref
 from collections import Counter
 from dataclasses import dataclass
@@ -46,19 +45,7 @@ def parse_query(index: Index, question: str) -> Query:
     return Query(terms=terms, ids=dict(zip(terms, index.term_ids(list(terms)))))
 
 
-class _Buffer(threading.local):
-    """A per-thread dense score buffer, zeroed again after each query at the touched entries only."""
-
-    def __init__(self):
-        self.scores = np.zeros(0)
-
-    def get(self, n: int) -> np.ndarray:
-        if len(self.scores) != n:
-            self.scores = np.zeros(n)
-        return self.scores
-
-
-_buffer = _Buffer()
+_buffers = kernel.Buffers()  # per-thread scratch, zero again after each query
 
 
 def _best(docs: np.ndarray, scores: np.ndarray, k: int, repeats: int = 1, head: tuple[int, int] | None = None) -> list[Hit]:
@@ -183,7 +170,7 @@ def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dic
     if len(lists) == 1:  # one list: its passages are distinct and its weights are the scores
         return _best(lists[0].docs, lists[0].weights, k)
     total = sum(x.size for x in lists)
-    acc = _buffer.get(index.n_passages)
+    acc = _buffers.get(index.n_passages)[0]
     # BM25Okapi's idf floor is negative when the mean idf is: bounds only hold for weights >= 0.
     if total < PRUNE_FROM_POSTINGS or any(x.postings.idf[x.term] < 0 for x in lists):
         docs = _accumulate(acc, lists)
@@ -201,7 +188,6 @@ def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dic
     return _pruned(index, acc, lists, total, k)
 
 
-_kernel_buffers = kernel.Buffers()
 _term_bounds: dict[int, np.ndarray] = {}  # id(weights array) -> bounds, dropped with the array
 
 
@@ -223,7 +209,7 @@ def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int
     terms = np.fromiter(term_counts, np.int64, len(term_counts))
     counts = np.fromiter(term_counts.values(), np.float64, len(term_counts))
     other_scales = counts * fields[names[-1]] if len(names) == 2 else np.zeros(len(counts))
-    acc, seen, touched = _kernel_buffers.get(index.n_passages)
+    acc, seen, touched = _buffers.get(index.n_passages)
     docs, scores = top_k(main.indptr, main.docs, main.weights, main.idf, _bounds(main, term_bounds),
                          other.indptr, other.docs, other.weights, other.idf,
                          terms, counts * fields[names[0]], other_scales, k, acc, seen, touched)
@@ -297,9 +283,9 @@ def warm_up(index: Index) -> bool:
     """
     if not kernel.load():
         return False
-    for term in range(min(len(index.terms), 1)):
-        best_passages(index, {term: 1}, 1)
-        best_passages(index, {term: 1}, 1, {"body": 1.0})
+    if len(index.terms):
+        best_passages(index, {0: 1}, 1)
+        best_passages(index, {0: 1}, 1, {"body": 1.0})
     return True
 
 
