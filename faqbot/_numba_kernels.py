@@ -6,7 +6,7 @@ Module-level functions, so numba's on-disk cache (cache=True) finds them again i
 import numpy as np
 from numba import njit
 
-SEED = 512  # docs whose full scores set the first threshold (see seed_floor)
+SEED = 512  # docs whose full scores set the first threshold (see side_seed_floor)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -15,7 +15,7 @@ def worse(s1, d1, s2, d2):
     return s1 < s2 or (s1 == s2 and d1 > d2)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def offer(heap_scores, heap_docs, size, score, d):
     """Keep (score, d) if it is among the k best seen; the heap's root is the worst kept. Returns the size."""
     k = len(heap_scores)
@@ -83,13 +83,14 @@ def exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, 
     size = 0
     for i in range(n):
         d = touched[i]
-        size = offer(heap_scores, heap_docs, size, acc[d], d)
+        if size < len(heap_scores) or worse(heap_scores[0], heap_docs[0], acc[d], d):
+            size = offer(heap_scores, heap_docs, size, acc[d], d)
         acc[d] = 0.0
         seen[d] = False
     return best_first(heap_scores, heap_docs, size)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def first_at_least(docs, lo, hi, d):
     """First position in docs[lo:hi] (sorted) holding a doc >= d; galloping from lo."""
     step = 1
@@ -107,9 +108,281 @@ def first_at_least(docs, lo, hi, d):
 
 
 @njit(cache=True, nogil=True)
-def seed_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k):
-    """A score at least k passages reach: the k-th best full score of up to SEED docs of the
-    highest-bound list holding k docs (it is usually the rarest word). -inf if there is none."""
+def term_bounds(indptr, weights):
+    """The largest weight of each term's postings (0 for a term without any)."""
+    out = np.zeros(len(indptr) - 1)
+    for t in range(len(out)):
+        if indptr[t + 1] > indptr[t]:
+            out[t] = weights[indptr[t]:indptr[t + 1]].max()
+    return out
+
+
+PROBE = 3  # times k: the best partially scored docs whose full scores raise theta early
+GALLOP = 16  # a candidate probed by galloping costs about this many postings of a full scan
+
+
+@njit(cache=True, nogil=True)
+def kth_best(acc, docs, n, k):
+    """The k-th largest acc[d] over docs[:n] (n >= k), with a k-sized min-heap."""
+    heap = np.empty(k)
+    for j in range(k):
+        heap[j] = acc[docs[j]]
+    heap.sort()  # a sorted array is a valid min-heap
+    for j in range(k, n):
+        v = acc[docs[j]]
+        if v > heap[0]:
+            pos = 0
+            while True:
+                child = 2 * pos + 1
+                if child >= k:
+                    break
+                if child + 1 < k and heap[child + 1] < heap[child]:
+                    child += 1
+                if heap[child] >= v:
+                    break
+                heap[pos] = heap[child]
+                pos = child
+            heap[pos] = v
+    return heap[0]
+
+
+@njit(cache=True, nogil=True)
+def probe_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales, first, acc, touched, n, want, k):
+    """A score k docs reach: the k-th best full score of the `want` docs with the best partial scores
+    in acc (lists [:first] added), completing them by galloping through lists [first:]."""
+    heap_scores = np.empty(want)
+    heap_docs = np.empty(want, np.int64)
+    size = 0
+    for j in range(n):
+        d = touched[j]
+        if size < len(heap_scores) or worse(heap_scores[0], heap_docs[0], acc[d], d):
+            size = offer(heap_scores, heap_docs, size, acc[d], d)
+    if size < k:
+        return -np.inf
+    order = np.argsort(heap_docs[:size])
+    probe_docs = heap_docs[:size][order]
+    totals = heap_scores[:size][order].copy()
+    for i in range(first, len(starts)):
+        docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
+        cur, stop, scale = starts[i], stops[i], scales[i]
+        for j in range(size):
+            cur = first_at_least(docs, cur, stop, probe_docs[j])
+            if cur == stop:
+                break
+            if docs[cur] == probe_docs[j]:
+                totals[j] += weights[cur] * scale
+    return np.partition(totals, size - k)[size - k]
+
+
+@njit(cache=True, nogil=True)
+def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, bounds, ends, k, acc, seen, touched):
+    """The k best docs by summed weight*scale (all >= 0), term at a time with MaxScore pruning.
+
+    Lists as in exhaustive(), in groups (a term's lists in both fields; ends[i]: list i closes
+    its group) sorted by group bound descending; bounds[i] is what list i may add at most, given
+    the lists before it in its group (so sums of bounds from a list on bound what is left).
+    Lists are added into acc in that order; theta, a score k docs reach, is raised from the
+    partial sums (partial <= full) and once from the full scores of the best partial docs. When
+    the groups left cannot lift an untouched doc to theta, no new doc can enter: the rest only
+    complete the candidates (touched docs that can still reach theta), galloping when they are
+    few. Every doc kept is completed with the lists in the same order, so its score is exact.
+    """
+    m = len(starts)
+    rest = np.zeros(m + 1)  # rest[i]: the most lists i.. can add (rounded up)
+    for i in range(m - 1, -1, -1):
+        rest[i] = (rest[i + 1] + bounds[i]) * (1 + 1e-12)
+    for i in range(m):
+        rest[i] *= 1 + 1e-9
+    left = np.zeros(m + 1, np.int64)  # left[i]: postings in lists i..
+    for i in range(m - 1, -1, -1):
+        left[i] = left[i + 1] + stops[i] - starts[i]
+    n = 0
+    theta = -np.inf
+    probed = False
+    i = 0
+    while i < m:
+        docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
+        scale = scales[i]
+        for p in range(starts[i], stops[i]):
+            d = docs[p]
+            if not seen[d]:
+                seen[d] = True
+                touched[n] = d
+                n += 1
+            acc[d] += weights[p] * scale
+        i += 1
+        if i == m or n < k or not ends[i - 1]:
+            continue
+        if not probed:  # usually right after the rarest term: few docs, likely the best ones
+            probed = True
+            theta = max(theta, probe_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales,
+                                           i, acc, touched, n, min(n, PROBE * k), k))
+        if rest[i] < theta:
+            break
+        if left[i] > 2 * n:  # the k-th best partial sum may end this phase: worth a pass over the docs
+            theta = max(theta, kth_best(acc, touched, n, k))
+            if rest[i] < theta:
+                break
+    cand = np.empty(n, np.int64)
+    c = 0
+    for j in range(n):
+        d = touched[j]
+        if acc[d] + rest[i] >= theta:
+            cand[c] = d
+            c += 1
+    ordered = False
+    while i < m:
+        docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
+        scale, start, stop = scales[i], starts[i], stops[i]
+        if c * GALLOP < stop - start:
+            if not ordered:
+                cand[:c].sort()
+                ordered = True
+            cur = start
+            for j in range(c):
+                d = cand[j]
+                cur = first_at_least(docs, cur, stop, d)
+                if cur == stop:
+                    break
+                if docs[cur] == d:
+                    acc[d] += weights[cur] * scale
+        else:
+            for p in range(start, stop):
+                d = docs[p]
+                if seen[d]:
+                    acc[d] += weights[p] * scale
+        i += 1
+        if c >= k:
+            theta = max(theta, kth_best(acc, cand, c, k))
+        kept = 0
+        for j in range(c):
+            d = cand[j]
+            if acc[d] + rest[i] >= theta:
+                cand[kept] = d
+                kept += 1
+        c = kept
+    heap_scores = np.empty(min(k, max(c, 1)), np.float64)
+    heap_docs = np.empty(min(k, max(c, 1)), np.int64)
+    size = 0
+    for j in range(c):
+        d = cand[j]
+        if size < len(heap_scores) or worse(heap_scores[0], heap_docs[0], acc[d], d):
+            size = offer(heap_scores, heap_docs, size, acc[d], d)
+    for j in range(n):
+        d = touched[j]
+        acc[d] = 0.0
+        seen[d] = False
+    return best_first(heap_scores, heap_docs, size)
+
+
+@njit(cache=True, nogil=True)
+def pair_bounds(indptr0, docs0, weights0, bound0, indptr1, docs1, weights1, bound1):
+    """Each term's largest weight0 + weight1 over the docs it occurs in (in either field), and
+    whether every field-1 posting's doc is also in the term's field-0 postings."""
+    out = np.maximum(bound0, bound1)
+    within = True
+    for t in range(len(indptr1) - 1):
+        cur, stop = indptr0[t], indptr0[t + 1]
+        for p in range(indptr1[t], indptr1[t + 1]):
+            cur = first_at_least(docs0, cur, stop, docs1[p])
+            if cur < stop and docs0[cur] == docs1[p]:
+                out[t] = max(out[t], weights0[cur] + weights1[p])
+            else:
+                within = False
+    return out, within
+
+
+@njit(cache=True, nogil=True)
+def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1, bound1, bound01, within,
+          terms, scales0, scales1, k, daat_from, acc, seen, touched):
+    """The k best passages for terms: field 0's lists plus field 1's (scale 0 leaves a list out).
+
+    bound0/bound1: each term's largest weight per field; bound01: of both fields' weights summed
+    (pair_bounds); within: field 1's postings are all within field 0's. When a weight can be
+    negative (BM25Okapi's idf floor below zero) every posting is added (exhaustive). Otherwise,
+    indexes from daat_from passages up, whose score buffer no longer fits the cache, are searched
+    doc at a time (side_max_score, which needs `within`); smaller ones term at a time (pruned).
+    """
+    nt = len(terms)
+    negative = False
+    side = within and len(acc) >= daat_from
+    group_bound = np.zeros(nt)
+    for j in range(nt):
+        t = terms[j]
+        has0 = scales0[j] != 0 and indptr0[t + 1] > indptr0[t]
+        has1 = scales1[j] != 0 and indptr1[t + 1] > indptr1[t]
+        if (has0 and (idf0[t] < 0 or scales0[j] < 0)) or (has1 and (idf1[t] < 0 or scales1[j] < 0)):
+            negative = True
+        if has1 and not has0:
+            side = False  # a question-only list has no body list to ride on
+        if has0 and has1:
+            if scales0[j] == scales1[j]:
+                group_bound[j] = bound01[t] * scales0[j]
+            else:
+                group_bound[j] = bound0[t] * scales0[j] + bound1[t] * scales1[j]
+        elif has0:
+            group_bound[j] = bound0[t] * scales0[j]
+        elif has1:
+            group_bound[j] = bound1[t] * scales1[j]
+    if side and not negative:
+        order = np.argsort(group_bound, kind="mergesort")
+        m = 0
+        starts, stops = np.empty(nt, np.int64), np.empty(nt, np.int64)
+        qstarts, qstops = np.zeros(nt, np.int64), np.zeros(nt, np.int64)
+        scales, qscales, bounds = np.empty(nt), np.zeros(nt), np.empty(nt)
+        for j in order:
+            t = terms[j]
+            if not (scales0[j] != 0 and indptr0[t + 1] > indptr0[t]):
+                continue
+            starts[m], stops[m], scales[m], bounds[m] = indptr0[t], indptr0[t + 1], scales0[j], group_bound[j]
+            if scales1[j] != 0:
+                qstarts[m], qstops[m], qscales[m] = indptr1[t], indptr1[t + 1], scales1[j]
+            m += 1
+        return side_max_score(docs0, weights0, docs1, weights1, starts[:m], stops[:m], qstarts[:m], qstops[:m],
+                              scales[:m], qscales[:m], bounds[:m], k)
+    order = np.argsort(-group_bound, kind="mergesort")
+    m = 0
+    fields = np.empty(2 * nt, np.int64)
+    starts = np.empty(2 * nt, np.int64)
+    stops = np.empty(2 * nt, np.int64)
+    scales = np.empty(2 * nt)
+    bounds = np.empty(2 * nt)
+    ends = np.zeros(2 * nt, np.bool_)
+    for j in order:
+        t = terms[j]
+        first = m
+        if scales0[j] != 0 and indptr0[t + 1] > indptr0[t]:
+            fields[m], starts[m], stops[m], scales[m] = 0, indptr0[t], indptr0[t + 1], scales0[j]
+            bounds[m] = group_bound[j]
+            m += 1
+        if scales1[j] != 0 and indptr1[t + 1] > indptr1[t]:
+            fields[m], starts[m], stops[m], scales[m] = 1, indptr1[t], indptr1[t + 1], scales1[j]
+            bounds[m] = bound1[t] * scales1[j]
+            if m > first:  # the group's bound less what the question list may still add
+                bounds[first] = max(group_bound[j] - bounds[m], 0.0)
+            m += 1
+        if m > first:
+            ends[m - 1] = True
+    if negative:
+        return exhaustive(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
+                          k, acc, seen, touched)
+    return pruned(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
+                  bounds[:m], ends[:m], k, acc, seen, touched)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def side_weight(qdocs, qweights, qcur, i, qstop, d):
+    """The question-field weight of doc d in list i's side postings (0 if none), moving qcur[i] up to d."""
+    if qcur[i] < qstop and qdocs[qcur[i]] < d:
+        qcur[i] = first_at_least(qdocs, qcur[i], qstop, d)
+    if qcur[i] < qstop and qdocs[qcur[i]] == d:
+        return qweights[qcur[i]]
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def side_seed_floor(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, k):
+    """seed_floor() for lists with side postings."""
     m = len(starts)
     seeds = -1
     for i in range(m - 1, -1, -1):
@@ -119,44 +392,41 @@ def seed_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales, 
     if seeds < 0:
         return -np.inf
     count = min(stops[seeds] - starts[seeds], max(SEED, k))
-    seed_docs = docs0 if fields[seeds] == 0 else docs1
     cur = starts.copy()
+    qcur = qstarts.copy()
     totals = np.zeros(count)
     for s in range(count):
-        d = seed_docs[starts[seeds] + s]
+        d = docs[starts[seeds] + s]
         for i in range(m):
-            docs = docs0 if fields[i] == 0 else docs1
             cur[i] = first_at_least(docs, cur[i], stops[i], d)
             if cur[i] < stops[i] and docs[cur[i]] == d:
-                totals[s] += (weights0 if fields[i] == 0 else weights1)[cur[i]] * scales[i]
-    # Sums in another order may round differently: the floor is kept a little lower.
+                totals[s] += weights[cur[i]] * scales[i] + side_weight(qdocs, qweights, qcur, i, qstops[i], d) * qscales[i]
     return np.partition(totals, count - k)[count - k] * (1 - 1e-9)
 
 
 @njit(cache=True, nogil=True)
-def max_score(docs0, weights0, docs1, weights1, fields, starts, stops, scales, bounds, k):
-    """The k best docs by summed weight*scale, document at a time with MaxScore pruning.
+def side_max_score(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, bounds, k):
+    """max_score() over one field whose lists carry side postings of a second field.
 
-    Lists as in exhaustive(), sorted by bound (their largest weight*scale, all >= 0) ascending.
-    A doc whose lists' bounds cannot reach theta is skipped; theta starts at seed_floor()
-    (reached by k docs, so reaching it is enough) and becomes the k-th best score once k docs
-    are kept (docs come in increasing order, so a later doc must beat it: ties go to the lower
-    doc). Once the smallest bounds add up to less than that, their lists cannot bring a doc in
-    alone: they are only probed for docs the other lists produce, while those could still make it.
+    List i is docs/weights[starts[i]:stops[i]] (field 0, times scales[i]) plus the same term's
+    qdocs/qweights[qstarts[i]:qstops[i]] (field 1, times qscales[i]), whose docs are all among
+    the list's own docs (a passage's FAQ question is part of its body): a doc's weight in list i
+    is its field-0 weight plus its field-1 weight. bounds[i] bounds that sum; lists are sorted by it.
     """
     m = len(starts)
     none = np.iinfo(np.int64).max
     cur = starts.copy()
-    head = np.empty(m, np.int64)  # each list's current doc (none when exhausted)
+    qcur = qstarts.copy()
+    head = np.empty(m, np.int64)
     for i in range(m):
-        head[i] = (docs0 if fields[i] == 0 else docs1)[cur[i]] if cur[i] < stops[i] else none
-    reach = np.cumsum(bounds) * (1 + 1e-9)  # reach[i]: the most lists 0..i can add (rounded up)
+        head[i] = docs[cur[i]] if cur[i] < stops[i] else none
+    reach = np.cumsum(bounds) * (1 + 1e-9)
     heap_scores = np.empty(k, np.float64)
     heap_docs = np.empty(k, np.int64)
     size = 0
-    theta = seed_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k)
-    strict = False  # False: a doc must reach theta; True: it must beat it
-    essential = 0  # lists [essential:] produce candidates; [:essential] are only probed
+    theta = side_seed_floor(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, k)
+    strict = False
+    essential = 0
     while essential < m and reach[essential] < theta:
         essential += 1
     while essential < m:
@@ -169,107 +439,26 @@ def max_score(docs0, weights0, docs1, weights1, fields, starts, stops, scales, b
         score = 0.0
         for i in range(essential, m):
             if head[i] == d:
-                docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
                 score += weights[cur[i]] * scales[i]
+                if qcur[i] < qstops[i] and qdocs[qcur[i]] == d:  # side docs come in the list's order
+                    score += qweights[qcur[i]] * qscales[i]
+                    qcur[i] += 1
                 cur[i] += 1
                 head[i] = docs[cur[i]] if cur[i] < stops[i] else none
         for i in range(essential - 1, -1, -1):
             if score + reach[i] < theta or (strict and score + reach[i] == theta):
                 break
             if head[i] < d:
-                docs = docs0 if fields[i] == 0 else docs1
                 cur[i] = first_at_least(docs, cur[i], stops[i], d)
                 head[i] = docs[cur[i]] if cur[i] < stops[i] else none
             if head[i] == d:
-                score += (weights0 if fields[i] == 0 else weights1)[cur[i]] * scales[i]
+                score += weights[cur[i]] * scales[i] + side_weight(qdocs, qweights, qcur, i, qstops[i], d) * qscales[i]
         if score < theta or (strict and score == theta):
             continue
-        size = offer(heap_scores, heap_docs, size, score, d)
-        if size == k:
-            theta, strict = heap_scores[0], True
-            while essential < m and reach[essential] <= theta:
-                essential += 1
+        if size < k or worse(heap_scores[0], heap_docs[0], score, d):
+            size = offer(heap_scores, heap_docs, size, score, d)
+            if size == k:
+                theta, strict = heap_scores[0], True
+                while essential < m and reach[essential] <= theta:
+                    essential += 1
     return best_first(heap_scores, heap_docs, size)
-
-
-@njit(cache=True, nogil=True)
-def merged(docs, weights, indptr, terms, scales):
-    """The lists of terms in one field summed into one list: (sorted docs, their summed weight*scale)."""
-    n = 0
-    for j in range(len(terms)):
-        if scales[j] != 0:
-            n += indptr[terms[j] + 1] - indptr[terms[j]]
-    all_docs = np.empty(n, docs.dtype)
-    all_weights = np.empty(n, np.float64)
-    n = 0
-    for j in range(len(terms)):
-        if scales[j] != 0:
-            for p in range(indptr[terms[j]], indptr[terms[j] + 1]):
-                all_docs[n] = docs[p]
-                all_weights[n] = weights[p] * scales[j]
-                n += 1
-    order = np.argsort(all_docs, kind="mergesort")
-    out_docs = np.empty(n, docs.dtype)
-    out_weights = np.empty(n, np.float64)
-    m = 0
-    for i in order:
-        if m > 0 and out_docs[m - 1] == all_docs[i]:
-            out_weights[m - 1] += all_weights[i]
-        else:
-            out_docs[m] = all_docs[i]
-            out_weights[m] = all_weights[i]
-            m += 1
-    return out_docs[:m], out_weights[:m]
-
-
-@njit(cache=True, nogil=True)
-def term_lists(indptr, terms, scales, field):
-    """The non-empty postings lists of terms in one field, leaving out scale 0: (field, term, start, stop, scale) columns."""
-    keep = np.zeros(len(terms), np.bool_)
-    for j in range(len(terms)):
-        keep[j] = scales[j] != 0 and indptr[terms[j] + 1] > indptr[terms[j]]
-    kept = terms[keep]
-    return np.full(len(kept), field, np.int64), kept, indptr[kept], indptr[kept + 1], scales[keep]
-
-
-@njit(cache=True, nogil=True)
-def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1,
-          terms, scales0, scales1, k, acc, seen, touched):
-    """The k best passages for terms: field 0's lists plus field 1's (scale 0 leaves a list out).
-
-    bound0[t] is the largest weight of term t in field 0. Field 1 (the FAQ question: short
-    lists) is first summed into one list whose bound is exact. Then MaxScore, or, when a
-    weight can be negative (BM25Okapi's idf floor below zero), every posting is added.
-    """
-    negative = False
-    for j in range(len(terms)):
-        t = terms[j]
-        if (scales0[j] != 0 and (idf0[t] < 0 or scales0[j] < 0)) or (scales1[j] != 0 and (idf1[t] < 0 or scales1[j] < 0)):
-            negative = True
-    fields, list_terms, starts, stops, scales = term_lists(indptr0, terms, scales0, 0)
-    if negative:
-        fields1, _, starts1, stops1, list_scales1 = term_lists(indptr1, terms, scales1, 1)
-        return exhaustive(docs0, weights0, docs1, weights1, np.concatenate((fields, fields1)),
-                          np.concatenate((starts, starts1)), np.concatenate((stops, stops1)),
-                          np.concatenate((scales, list_scales1)), k, acc, seen, touched)
-    bounds = bound0[list_terms] * scales
-    extra_docs, extra_weights = merged(docs1, weights1, indptr1, terms, scales1)
-    if len(extra_docs):
-        fields = np.concatenate((fields, np.ones(1, np.int64)))
-        starts = np.concatenate((starts, np.zeros(1, np.int64)))
-        stops = np.concatenate((stops, np.full(1, len(extra_docs), np.int64)))
-        scales = np.concatenate((scales, np.ones(1)))
-        bounds = np.concatenate((bounds, np.full(1, extra_weights.max())))
-    order = np.argsort(bounds, kind="mergesort")
-    return max_score(docs0, weights0, extra_docs, extra_weights, fields[order], starts[order], stops[order],
-                     scales[order], bounds[order], k)
-
-
-@njit(cache=True, nogil=True)
-def term_bounds(indptr, weights):
-    """The largest weight of each term's postings (0 for a term without any)."""
-    out = np.zeros(len(indptr) - 1)
-    for t in range(len(out)):
-        if indptr[t + 1] > indptr[t]:
-            out[t] = weights[indptr[t]:indptr[t + 1]].max()
-    return out

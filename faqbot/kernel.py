@@ -18,7 +18,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_kernels = None  # (top_k, term_bounds) once loaded; False if numba is missing or failed
+_kernels = None  # the kernels module once loaded; False if numba is missing or failed
 
 
 def load() -> bool:
@@ -35,14 +35,14 @@ def load() -> bool:
 
 
 def loaded():
-    """The (top_k, term_bounds) kernels if load() succeeded, else None (the numpy path is used)."""
+    """The kernels module (faqbot._numba_kernels) if load() succeeded, else None (the numpy path is used)."""
     return _kernels or None
 
 
 def _compile():
     from . import _numba_kernels
 
-    return _numba_kernels.top_k, _numba_kernels.term_bounds
+    return _numba_kernels
 
 
 class Buffers(threading.local):

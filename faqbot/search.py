@@ -161,9 +161,9 @@ def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dic
     if k <= 0:
         return []
     fields = FIELD_WEIGHTS if fields is None else fields
-    compiled = kernel.loaded()
-    if compiled and 0 < len(fields) <= 2 and term_counts:
-        return _compiled_best(index, fields, term_counts, k, *compiled)
+    kernels = kernel.loaded()
+    if kernels and 0 < len(fields) <= 2 and term_counts:
+        return _compiled_best(index, fields, term_counts, k, kernels)
     lists = _query_lists(index, fields, term_counts)
     if not lists:
         return []
@@ -188,31 +188,47 @@ def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dic
     return _pruned(index, acc, lists, total, k)
 
 
-_term_bounds: dict[int, np.ndarray] = {}  # id(weights array) -> bounds, dropped with the array
+# id(field 0's weights), id(field 1's weights) -> bounds (kernels.top_k's bound0, bound1, bound01, within)
+_pair_bounds: dict[tuple[int, int], tuple] = {}
 
 
-def _bounds(postings: Postings, term_bounds) -> np.ndarray:
-    """Each term's largest weight in a field, computed once per loaded index."""
-    key = id(postings.weights)
-    bounds = _term_bounds.get(key)
+def _bounds(main: Postings, other: Postings, kernels) -> tuple:
+    """Each term's largest weight in each field and in both summed, computed once per loaded index."""
+    key = (id(main.weights), id(other.weights))
+    bounds = _pair_bounds.get(key)
     if bounds is None:
-        bounds = _term_bounds[key] = term_bounds(postings.indptr, postings.weights)
-        weakref.finalize(postings.weights, _term_bounds.pop, key, None)
+        bound0 = kernels.term_bounds(main.indptr, main.weights)
+        if other is main:
+            bound1, bound01, within = bound0, bound0 * 2, True
+        else:
+            bound1 = kernels.term_bounds(other.indptr, other.weights)
+            bound01, within = kernels.pair_bounds(main.indptr, main.docs, main.weights, bound0,
+                                                  other.indptr, other.docs, other.weights, bound1)
+        bounds = _pair_bounds[key] = (bound0, bound1, bound01, within)
+        weakref.finalize(main.weights, _pair_bounds.pop, key, None)
     return bounds
 
 
-def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int, int], k: int,
-                   top_k, term_bounds) -> list[Hit]:
-    """best_passages with the compiled kernel (the first field is scored with MaxScore, see kernel.top_k)."""
+# From this many passages the score buffer outgrows the core's cache: the kernel then goes doc at a time.
+DAAT_FROM_PASSAGES = 300_000
+
+
+def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int, int], k: int, kernels) -> list[Hit]:
+    """best_passages with the compiled kernel (see kernels.top_k)."""
     names = list(fields)
-    main, other = index.fields[names[0]], index.fields[names[-1]]
+    main = index.fields[names[0]]
+    # One field: the other lists get scale 0; any other field of the index does (its bounds are cached).
+    other = index.fields[names[1]] if len(names) == 2 else next(
+        (p for f, p in index.fields.items() if f != names[0]), main)
     terms = np.fromiter(term_counts, np.int64, len(term_counts))
     counts = np.fromiter(term_counts.values(), np.float64, len(term_counts))
     other_scales = counts * fields[names[-1]] if len(names) == 2 else np.zeros(len(counts))
     acc, seen, touched = _buffers.get(index.n_passages)
-    docs, scores = top_k(main.indptr, main.docs, main.weights, main.idf, _bounds(main, term_bounds),
-                         other.indptr, other.docs, other.weights, other.idf,
-                         terms, counts * fields[names[0]], other_scales, k, acc, seen, touched)
+    bound0, bound1, bound01, within = _bounds(main, other, kernels)
+    docs, scores = kernels.top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
+                                 other.indptr, other.docs, other.weights, other.idf, bound1, bound01, within,
+                                 terms, counts * fields[names[0]], other_scales, k, DAAT_FROM_PASSAGES,
+                                 acc, seen, touched)
     return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
 
 

@@ -69,17 +69,20 @@ class _PostingsOnly:
         return float(postings.weights[lo:hi].max())
 
 
-@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled"])
+@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled", "compiled-doc-at-a-time"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora, query=queries, k=st.integers(1, 5))
 def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, corpus, query, k):
-    """The query path's top-k (numpy with MaxScore pruning forced on and off; compiled) is BM25Okapi's, up to ties."""
+    """The query path's top-k (numpy with MaxScore pruning forced on and off; compiled, term at a time
+    and doc at a time) is BM25Okapi's, up to ties."""
     from faqbot import kernel
 
     if sum(map(len, corpus)) == 0:
         return
-    monkeypatch.setattr(kernel, "_kernels", compiled_kernel if prune_from == "compiled" else None)
-    monkeypatch.setattr(search, "PRUNE_FROM_POSTINGS", 0 if prune_from == "compiled" else prune_from)
+    compiled = isinstance(prune_from, str)
+    monkeypatch.setattr(kernel, "_kernels", compiled_kernel if compiled else None)
+    monkeypatch.setattr(search, "PRUNE_FROM_POSTINGS", 0 if compiled else prune_from)
+    monkeypatch.setattr(search, "DAAT_FROM_PASSAGES", 0 if prune_from == "compiled-doc-at-a-time" else 10**9)
     index = _PostingsOnly(corpus)
     hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, {"body": 1.0})
     expected = BM25Okapi(corpus).get_scores(query)
@@ -101,17 +104,22 @@ def compiled_kernel():
     return kernels
 
 
-@pytest.mark.parametrize("path", ["numpy", "compiled"])
+@pytest.mark.parametrize("path", ["numpy", "compiled", "compiled-doc-at-a-time"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(corpus=corpora, questions=corpora, query=queries, k=st.integers(1, 5))
-def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, path, corpus, questions, query, k):
-    """Both query paths (numpy; compiled MaxScore or exhaustive) give the top k of body + question BM25Okapi."""
+@given(corpus=corpora, questions=corpora, query=queries, k=st.integers(1, 5), within=st.booleans())
+def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, path, corpus, questions, query, k, within):
+    """Every query path (numpy; compiled term at a time, doc at a time or exhaustive) gives the top k
+    of body + question BM25Okapi, whether or not each question's words are among its passage's
+    (as in a real index, where the body holds the question; doc at a time needs it, else falls back)."""
     from faqbot import kernel
 
     questions = (questions * len(corpus))[:len(corpus)]  # one (possibly empty) question per passage
+    if within:
+        questions = [[t for t in q if t in body] for q, body in zip(questions, corpus)]
     if sum(map(len, corpus)) == 0 or sum(map(len, questions)) == 0:
         return
-    monkeypatch.setattr(kernel, "_kernels", compiled_kernel if path == "compiled" else None)
+    monkeypatch.setattr(kernel, "_kernels", compiled_kernel if path.startswith("compiled") else None)
+    monkeypatch.setattr(search, "DAAT_FROM_PASSAGES", 0 if path == "compiled-doc-at-a-time" else 10**9)
     index = _PostingsOnly(corpus)
     index.fields["question"] = build_postings([[index.ids[t] for t in doc if t in index.ids] for doc in questions], len(index.ids))
     fields = {"body": 1.0, "question": 1.0}
