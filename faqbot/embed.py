@@ -299,17 +299,24 @@ class Embedder:
             ids = [i if len(i) <= max_tokens else i[:max_tokens - 1] + i[-1:] for i in ids]
         out = np.zeros((len(ids), self.dim), np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        total = sum(map(len, ids))
+        # As many batches as BATCH_TOKENS needs, rounded up to a multiple of the worker threads and
+        # filled evenly, so that no thread is left with the last big batch alone (under 512 tokens
+        # one thread does it all).
+        workers = max(1, min(self.threads, len(ids))) if total >= 512 else 1
+        rounds = max(1, -(-total // (self.BATCH_TOKENS * workers)))
+        budget = min(self.BATCH_TOKENS, -(-total // (rounds * workers)))
         batches: list[list[int]] = []
         tokens = 0
         for i in order:
-            if not batches or len(batches[-1]) >= batch_size or tokens + len(ids[i]) > self.BATCH_TOKENS:
+            if not batches or len(batches[-1]) >= batch_size or tokens + len(ids[i]) > budget:
                 batches.append([])
                 tokens = 0
             batches[-1].append(i)
             tokens += len(ids[i])
 
         # numba's kernels for big inputs only: importing numba costs more than a question's forward pass.
-        kernels = _kernels() if self.fused and sum(map(len, ids)) >= self.FUSED_TOKENS else None
+        kernels = _kernels() if self.fused and total >= self.FUSED_TOKENS else None
 
         def run(batch: list[int]) -> None:
             out[batch] = self.forward_packed([ids[i] for i in batch], kernels)
