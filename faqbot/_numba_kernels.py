@@ -294,12 +294,11 @@ def pair_bounds(indptr0, docs0, weights0, bound0, indptr1, docs1, weights1, boun
 
 @njit(cache=True, nogil=True)
 def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1, bound1, bound01, within,
-          bptr, bmax0, bmax01, terms, scales0, scales1, k, daat_from, acc, seen, touched):
+          terms, scales0, scales1, k, daat_from, acc, seen, touched):
     """The k best passages for terms: field 0's lists plus field 1's (scale 0 leaves a list out).
 
     bound0/bound1: each term's largest weight per field; bound01: of both fields' weights summed
-    (pair_bounds); within: field 1's postings are all within field 0's; bptr, bmax0, bmax01: block
-    bounds of field 0 alone and with field 1 (block_bounds; bptr empty: none). When a weight can be
+    (pair_bounds); within: field 1's postings are all within field 0's. When a weight can be
     negative (BM25Okapi's idf floor below zero) every posting is added (exhaustive). Otherwise,
     indexes from daat_from passages up, whose score buffer no longer fits the cache, are searched
     doc at a time (side_max_score, which needs `within`); smaller ones term at a time (pruned).
@@ -331,8 +330,6 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
         starts, stops = np.empty(nt, np.int64), np.empty(nt, np.int64)
         qstarts, qstops = np.zeros(nt, np.int64), np.zeros(nt, np.int64)
         scales, qscales, bounds = np.empty(nt), np.zeros(nt), np.empty(nt)
-        blocks = np.full(nt, -1, np.int64)
-        alone = pair = len(bptr) > 0  # the block bounds hold for every list with field 1 left out / in at the same scale
         for j in order:
             t = terms[j]
             if not (scales0[j] != 0 and indptr0[t + 1] > indptr0[t]):
@@ -340,15 +337,9 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
             starts[m], stops[m], scales[m], bounds[m] = indptr0[t], indptr0[t + 1], scales0[j], group_bound[j]
             if scales1[j] != 0:
                 qstarts[m], qstops[m], qscales[m] = indptr1[t], indptr1[t + 1], scales1[j]
-            alone = alone and scales1[j] == 0
-            pair = pair and scales1[j] == scales0[j]
-            if len(bptr):
-                blocks[m] = bptr[t]
             m += 1
-        if not (alone or pair):
-            blocks[:] = -1
         return side_max_score(docs0, weights0, docs1, weights1, starts[:m], stops[:m], qstarts[:m], qstops[:m],
-                              scales[:m], qscales[:m], bounds[:m], k, blocks[:m], bmax0 if alone else bmax01)
+                              scales[:m], qscales[:m], bounds[:m], k)
     order = np.argsort(-group_bound, kind="mergesort")
     m = 0
     fields = np.empty(2 * nt, np.int64)
@@ -377,32 +368,6 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
                           k, acc, seen, touched)
     return pruned(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
                   bounds[:m], ends[:m], k, acc, seen, touched)
-
-
-BLOCK = 64  # postings per block of a list, each with its largest weight (block_bounds)
-
-
-@njit(cache=True, nogil=True)
-def block_bounds(indptr0, docs0, weights0, indptr1, docs1, weights1, side):
-    """The largest weight of each block of BLOCK postings of each term's field-0 list, plus (side)
-    the same doc's field-1 weight, whose docs must be among the list's (pair_bounds' within).
-    Term t's blocks are bptr[t]:bptr[t + 1]. Returns (bptr, block maxima)."""
-    n_terms = len(indptr0) - 1
-    bptr = np.zeros(n_terms + 1, np.int64)
-    for t in range(n_terms):
-        bptr[t + 1] = bptr[t] + (indptr0[t + 1] - indptr0[t] + BLOCK - 1) // BLOCK
-    out = np.zeros(bptr[n_terms])
-    for t in range(n_terms):
-        q, qstop, start = indptr1[t], indptr1[t + 1], indptr0[t]
-        for p in range(start, indptr0[t + 1]):
-            w = weights0[p]
-            if side and q < qstop and docs1[q] == docs0[p]:
-                w += weights1[q]
-                q += 1
-            b = bptr[t] + (p - start) // BLOCK
-            if w > out[b]:
-                out[b] = w
-    return bptr, out
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -440,17 +405,13 @@ def side_seed_floor(docs, weights, qdocs, qweights, starts, stops, qstarts, qsto
 
 
 @njit(cache=True, nogil=True)
-def side_max_score(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, bounds, k,
-                   blocks, bmax):
+def side_max_score(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, bounds, k):
     """max_score() over one field whose lists carry side postings of a second field.
 
     List i is docs/weights[starts[i]:stops[i]] (field 0, times scales[i]) plus the same term's
     qdocs/qweights[qstarts[i]:qstops[i]] (field 1, times qscales[i]), whose docs are all among
     the list's own docs (a passage's FAQ question is part of its body): a doc's weight in list i
     is its field-0 weight plus its field-1 weight. bounds[i] bounds that sum; lists are sorted by it.
-    List i's blocks of BLOCK postings have their largest such sums in bmax[blocks[i]:] (blocks[i] < 0:
-    no block bounds): a doc from the candidate lists is only looked up in the others if the largest
-    sums of the blocks it would be in can still lift it to theta.
     """
     m = len(starts)
     none = np.iinfo(np.int64).max
@@ -464,13 +425,10 @@ def side_max_score(docs, weights, qdocs, qweights, starts, stops, qstarts, qstop
     heap_docs = np.empty(k, np.int64)
     size = 0
     theta = side_seed_floor(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, k)
-    block = np.zeros(m, np.int64)  # each list's current block (relative to its first)
-    block_bound = np.zeros(m)
     strict = False
     essential = 0
     while essential < m and reach[essential] < theta:
         essential += 1
-    window_end, window_bound = -1, 0.0  # no doc up to window_end can score above window_bound
     while essential < m:
         d = none
         for i in range(essential, m):
@@ -478,51 +436,23 @@ def side_max_score(docs, weights, qdocs, qweights, starts, stops, qstarts, qstop
                 d = head[i]
         if d == none:
             break
-        if blocks[0] >= 0 and d > window_end:
-            # The window: from d to the first end of a candidate list's current block. There each
-            # candidate list adds at most its block's bound, the others at most their bounds.
-            window_end = none
-            for i in range(essential, m):
-                if head[i] != none:
-                    b = (cur[i] - starts[i]) // BLOCK
-                    window_end = min(window_end, docs[min(starts[i] + (b + 1) * BLOCK, stops[i]) - 1])
-            window_bound = reach[essential - 1] if essential > 0 else 0.0
-            for i in range(essential, m):
-                if head[i] <= window_end:
-                    window_bound += bmax[blocks[i] + (cur[i] - starts[i]) // BLOCK] * scales[i] * (1 + 1e-9)
-        if d <= window_end and (window_bound < theta or (strict and window_bound == theta)):
-            for i in range(essential, m):  # skip the window
-                if head[i] <= window_end:
-                    b = (cur[i] - starts[i]) // BLOCK
-                    cur[i] = first_at_least(docs, cur[i], min(starts[i] + (b + 1) * BLOCK, stops[i]), window_end + 1)
-                    head[i] = docs[cur[i]] if cur[i] < stops[i] else none
-            continue
         score = 0.0
         for i in range(essential, m):
             if head[i] == d:
-                score += weights[cur[i]] * scales[i] + side_weight(qdocs, qweights, qcur, i, qstops[i], d) * qscales[i]
+                score += weights[cur[i]] * scales[i]
+                if qcur[i] < qstops[i] and qdocs[qcur[i]] == d:  # side docs come in the list's order
+                    score += qweights[qcur[i]] * qscales[i]
+                    qcur[i] += 1
                 cur[i] += 1
                 head[i] = docs[cur[i]] if cur[i] < stops[i] else none
-        # What the lists below essential can add: their bounds, or their blocks' bounds at d.
-        left = reach[essential - 1] if essential > 0 else 0.0
-        exact_blocks = essential > 0 and blocks[0] >= 0 and not (score + left < theta)
-        if exact_blocks:
-            for i in range(essential):
-                j, start, stop = block[i], starts[i], stops[i]
-                while start + j * BLOCK < stop and docs[min(start + (j + 1) * BLOCK, stop) - 1] < d:
-                    j += 1
-                block[i] = j
-                block_bound[i] = bmax[blocks[i] + j] * scales[i] if start + j * BLOCK < stop else 0.0
-            left = block_bound[:essential].sum() * (1 + 1e-9)
         for i in range(essential - 1, -1, -1):
-            if score + left < theta or (strict and score + left == theta):
+            if score + reach[i] < theta or (strict and score + reach[i] == theta):
                 break
             if head[i] < d:
                 cur[i] = first_at_least(docs, cur[i], stops[i], d)
                 head[i] = docs[cur[i]] if cur[i] < stops[i] else none
             if head[i] == d:
                 score += weights[cur[i]] * scales[i] + side_weight(qdocs, qweights, qcur, i, qstops[i], d) * qscales[i]
-            left = (block_bound[:i].sum() * (1 + 1e-9) if exact_blocks else reach[i - 1]) if i > 0 else 0.0
         if score < theta or (strict and score == theta):
             continue
         if size < k or worse(heap_scores[0], heap_docs[0], score, d):

@@ -211,22 +211,6 @@ def _bounds(main: Postings, other: Postings, kernels) -> tuple:
 
 # From this many passages the score buffer outgrows the core's cache: the kernel then goes doc at a time.
 DAAT_FROM_PASSAGES = 300_000
-_block_bounds: dict[tuple[int, int], tuple] = {}  # as _pair_bounds: kernels.top_k's bptr, bmax0, bmax01
-
-
-def _blocks(index: Index, main: Postings, other: Postings, within: bool, kernels) -> tuple:
-    """Block bounds of main's lists (alone, and with other's weights), for doc at a time only."""
-    if index.n_passages < DAAT_FROM_PASSAGES or not within:
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    key = (id(main.weights), id(other.weights))
-    blocks = _block_bounds.get(key)
-    if blocks is None:
-        bptr, bmax0 = kernels.block_bounds(main.indptr, main.docs, main.weights, other.indptr, other.docs, other.weights, False)
-        bmax01 = bmax0 if other is main else kernels.block_bounds(
-            main.indptr, main.docs, main.weights, other.indptr, other.docs, other.weights, True)[1]
-        blocks = _block_bounds[key] = (bptr, bmax0, bmax01)
-        weakref.finalize(main.weights, _block_bounds.pop, key, None)
-    return blocks
 
 
 def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int, int], k: int, kernels) -> list[Hit]:
@@ -243,7 +227,7 @@ def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int
     bound0, bound1, bound01, within = _bounds(main, other, kernels)
     docs, scores = kernels.top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
                                  other.indptr, other.docs, other.weights, other.idf, bound1, bound01, within,
-                                 *_blocks(index, main, other, within, kernels), terms, counts * fields[names[0]], other_scales, k, DAAT_FROM_PASSAGES,
+                                 terms, counts * fields[names[0]], other_scales, k, DAAT_FROM_PASSAGES,
                                  acc, seen, touched)
     return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
 
