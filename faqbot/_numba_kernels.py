@@ -6,7 +6,7 @@ Module-level functions, so numba's on-disk cache (cache=True) finds them again i
 import numpy as np
 from numba import njit
 
-SEED = 512  # docs whose full scores set the first threshold (see side_seed_floor)
+SEED = 128  # docs whose full scores set the first threshold (see side_seed_floor; 128 measured faster than 512-8192 at 1M)
 
 
 @njit(cache=True, nogil=True, inline="always")
