@@ -89,9 +89,13 @@ class WordTable:
     importing nltk when the question's words occur in the indexed text.
     """
 
-    def __init__(self, words: np.ndarray, rows: np.ndarray, terms: np.ndarray):
+    def __init__(self, words: np.ndarray, rows: np.ndarray, terms: np.ndarray, term_rows: dict | None = None,
+                 max_term_rows: int = 0):
         self.words, self.rows, self.terms = words, rows, terms
         self.width = words.dtype.itemsize
+        # The index's term -> row cache: filled here with the rows found, so that looking the
+        # question's tokens up in the index (Index.term_ids) needs no second search.
+        self.term_rows, self.max_term_rows = term_rows, max_term_rows
 
     def lookup(self, raw: list[str]) -> dict[str, str]:
         """The tokens of those of raw words the table holds."""
@@ -105,8 +109,14 @@ class WordTable:
         pos = np.minimum(np.searchsorted(self.words, keys), len(self.words) - 1)
         hits = (self.words[pos] == keys).tolist()
         rows = self.rows[pos].tolist()
-        return {w: (self.terms[r].decode("utf-8") if r >= 0 else "")
-                for (w, _), hit, r in zip(encoded, hits, rows) if hit}
+        found = {w: (self.terms[r].decode("utf-8") if r >= 0 else "")
+                 for (w, _), hit, r in zip(encoded, hits, rows) if hit}
+        term_rows = self.term_rows
+        if term_rows is not None and len(term_rows) < self.max_term_rows:
+            for (w, _), hit, r in zip(encoded, hits, rows):
+                if hit and r >= 0:
+                    term_rows[found[w]] = r
+        return found
 
 
 _word_table: WordTable | None = None

@@ -595,7 +595,8 @@ class Index:
             raise IndexInvalid(f"The index in {index_dir} is damaged ({err}). Rebuild with `faqbot index --full`.") from None
         index = cls(index_dir, manifest, arrays, store)
         if "words" in arrays and len(arrays["words"]) == len(arrays.get("words.terms", ())):
-            use_word_table(WordTable(arrays["words"], arrays["words.terms"], index.terms))
+            use_word_table(WordTable(arrays["words"], arrays["words.terms"], index.terms,
+                                     index._term_ids, TERM_CACHE_SIZE))
         return index
 
     def term_id(self, term: str) -> int | None:
