@@ -60,6 +60,19 @@ def best_first(heap_scores, heap_docs, size):
 
 
 @njit(cache=True, nogil=True)
+def add_list(docs, weights, start, stop, scale, acc, seen, touched, n):
+    """Add docs/weights[start:stop] * scale into acc, listing first-seen docs in touched[n:]; the new n."""
+    for p in range(start, stop):
+        d = docs[p]
+        if not seen[d]:
+            seen[d] = True
+            touched[n] = d
+            n += 1
+        acc[d] += weights[p] * scale
+    return n
+
+
+@njit(cache=True, nogil=True)
 def exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k, acc, seen, touched):
     """The k best docs by summed weight*scale, adding every posting into acc (any weights, even < 0).
 
@@ -70,14 +83,7 @@ def exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, 
     n = 0
     for i in range(len(starts)):
         docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
-        scale = scales[i]
-        for p in range(starts[i], stops[i]):
-            d = docs[p]
-            if not seen[d]:
-                seen[d] = True
-                touched[n] = d
-                n += 1
-            acc[d] += weights[p] * scale
+        n = add_list(docs, weights, starts[i], stops[i], scales[i], acc, seen, touched, n)
     heap_scores = np.empty(min(k, n), np.float64)
     heap_docs = np.empty(min(k, n), np.int64)
     size = 0
@@ -202,14 +208,7 @@ def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, boun
     i = 0
     while i < m:
         docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
-        scale = scales[i]
-        for p in range(starts[i], stops[i]):
-            d = docs[p]
-            if not seen[d]:
-                seen[d] = True
-                touched[n] = d
-                n += 1
-            acc[d] += weights[p] * scale
+        n = add_list(docs, weights, starts[i], stops[i], scales[i], acc, seen, touched, n)
         i += 1
         if i == m or n < k or not ends[i - 1]:
             continue
