@@ -461,3 +461,206 @@ def side_max_score(docs, weights, qdocs, qweights, starts, stops, qstarts, qstop
                 while essential < m and reach[essential] <= theta:
                     essential += 1
     return best_first(heap_scores, heap_docs, size)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def list_arrays(source, docs0, weights0, docs1, weights1, qweights1, docs2, weights2):
+    """A list's docs, weights and second weights (for the top tier: its question weights; for the
+    others the weights again, always scaled by 0) from source 0 (body), 1 (top tiers) or 2 (question)."""
+    if source == 0:
+        return docs0, weights0, weights0
+    if source == 1:
+        return docs1, weights1, qweights1
+    return docs2, weights2, weights2
+
+
+@njit(cache=True, nogil=True)
+def chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights2,
+                     sources, starts, stops, scales, qscales, skips, k):
+    """A score k docs reach: the k-th best full score of the first SEED docs of the highest-bound list
+    with k docs (lists as in chunked_max_score), completed by galloping through every list."""
+    m = len(starts)
+    seeds = -1
+    for i in range(m - 1, -1, -1):
+        if stops[i] - starts[i] >= k:
+            seeds = i
+            break
+    if seeds < 0:
+        return -np.inf
+    count = min(stops[seeds] - starts[seeds], max(SEED, k))
+    sdocs, _, _ = list_arrays(sources[seeds], docs0, weights0, docs1, weights1, qweights1, docs2, weights2)
+    cur = starts.copy()
+    totals = np.zeros(count)
+    for s in range(count):
+        d = sdocs[starts[seeds] + s]
+        for i in range(m):
+            docs, weights, second = list_arrays(sources[i], docs0, weights0, docs1, weights1, qweights1, docs2, weights2)
+            p = cur[i] = first_at_least(docs, cur[i], stops[i], d)
+            if p < stops[i] and docs[p] == d and weights[p] < skips[i]:
+                totals[s] += weights[p] * scales[i] + second[p] * qscales[i]
+    return np.partition(totals, count - k)[count - k] * (1 - 1e-9)
+
+
+@njit(cache=True, nogil=True)
+def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weights2, sources, starts, stops,
+                      scales, qscales, skips, bounds, k, n_docs, width, acc, seen, touched, cand):
+    """The k best docs by summed weight (all >= 0): MaxScore over ranges of `width` docs.
+
+    List i is docs/weights[starts[i]:stops[i]] of source sources[i] (see list_arrays), a doc's weight
+    there weight*scales[i] + second weight*qscales[i], leaving out postings whose weight is >= skips[i]
+    (they are in the term's top tier); bounds[i] bounds it, and lists are sorted by bound.
+    theta is a score k docs reach. The lists whose bounds add up to less than theta (the first
+    ones) cannot bring a doc into the top k alone: in each range, the other ("essential") lists
+    are added into acc; the docs that can still reach theta are then completed list by list, by
+    galloping when few or by a scan of the range when many, and the ones that reach it are kept
+    (theta rises). acc, seen, touched and cand hold `width` entries: acc zero and seen False on
+    entry and exit.
+    """
+    m = len(starts)
+    cur = starts.copy()
+    reach = np.cumsum(bounds) * (1 + 1e-9)  # reach[i]: the most lists 0..i can add
+    heap_scores = np.empty(k, np.float64)
+    heap_docs = np.empty(k, np.int64)
+    size = 0
+    theta = chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights2,
+                             sources, starts, stops, scales, qscales, skips, k)
+    strict = False  # theta is the k-th kept score: a doc must beat it (a tie with a later doc ranks below)
+    essential = 0
+    while essential < m and reach[essential] < theta:
+        essential += 1
+    base = 0
+    while base < n_docs and essential < m:
+        limit = min(base + width, n_docs)
+        ess = essential  # fixed for this range: its lists are added in full
+        n = 0
+        for i in range(m - 1, ess - 1, -1):
+            docs, weights, second = list_arrays(sources[i], docs0, weights0, docs1, weights1, qweights1, docs2, weights2)
+            p, stop, scale, qscale, skip = cur[i], stops[i], scales[i], qscales[i], skips[i]
+            while p < stop and docs[p] < limit:
+                if weights[p] < skip:
+                    j = docs[p] - base
+                    if not seen[j]:
+                        seen[j] = True
+                        touched[n] = j
+                        n += 1
+                    acc[j] += weights[p] * scale + second[p] * qscale
+                p += 1
+            cur[i] = p
+        c = 0
+        rest = reach[ess - 1] if ess > 0 else 0.0
+        for t in range(n):
+            j = touched[t]
+            v = acc[j] + rest
+            if v > theta or (v == theta and not strict):
+                cand[c] = j
+                c += 1
+        ordered = False
+        for i in range(ess - 1, -1, -1):
+            if c == 0:
+                break
+            docs, weights, second = list_arrays(sources[i], docs0, weights0, docs1, weights1, qweights1, docs2, weights2)
+            scale, qscale, skip, stop = scales[i], qscales[i], skips[i], stops[i]
+            p = first_at_least(docs, cur[i], stop, base)
+            end = first_at_least(docs, p, stop, limit)
+            if c * GALLOP < end - p:
+                if not ordered:
+                    cand[:c].sort()
+                    ordered = True
+                for t in range(c):
+                    j = cand[t]
+                    p = first_at_least(docs, p, end, base + j)
+                    if p == end:
+                        break
+                    if docs[p] == base + j and weights[p] < skip:
+                        acc[j] += weights[p] * scale + second[p] * qscale
+            else:
+                for q in range(p, end):
+                    j = docs[q] - base
+                    if seen[j] and weights[q] < skip:
+                        acc[j] += weights[q] * scale + second[q] * qscale
+            cur[i] = end
+            rest = reach[i - 1] if i > 0 else 0.0
+            kept = 0
+            for t in range(c):
+                j = cand[t]
+                v = acc[j] + rest
+                if v > theta or (v == theta and not strict):
+                    cand[kept] = j
+                    kept += 1
+            c = kept
+        if c > 1 and not ordered:
+            cand[:c].sort()
+        for t in range(c):  # doc order, so a tie with a kept doc ranks below it
+            j = cand[t]
+            d = base + j
+            score = acc[j]
+            if size < k or worse(heap_scores[0], heap_docs[0], score, d):
+                size = offer(heap_scores, heap_docs, size, score, d)
+                if size == k:
+                    theta, strict = heap_scores[0], True
+                    while essential < m and reach[essential] <= theta:
+                        essential += 1
+        for t in range(n):
+            j = touched[t]
+            acc[j] = 0.0
+            seen[j] = False
+        base = limit
+    return best_first(heap_scores, heap_docs, size)
+
+
+@njit(cache=True, nogil=True)
+def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, top_weights, top_qweights, floor,
+                 rest_bound, top_bound, indptr2, docs2, weights2, idf2, bound2, terms, scales0, scales2, k, n_docs,
+                 width, acc, seen, touched, cand):
+    """top_k() with the body's long lists split into their top tier (which carries the term's
+    question postings) and the rest (bm25.Tiers), searched range by range (chunked_max_score).
+    Field 2 is the question field. Negative weights: exhaustive(). acc, seen, touched: scratch
+    space sized to the index (for exhaustive()); cand: `width` more."""
+    nt = len(terms)
+    sources = np.empty(2 * nt, np.int64)
+    starts = np.empty(2 * nt, np.int64)
+    stops = np.empty(2 * nt, np.int64)
+    scales = np.empty(2 * nt)
+    qscales = np.zeros(2 * nt)
+    skips = np.full(2 * nt, np.inf)
+    bounds = np.empty(2 * nt)
+    m = 0
+    negative = False
+    for j in range(nt):
+        t = terms[j]
+        s0, s2 = scales0[j], scales2[j]
+        has0 = s0 != 0 and indptr0[t + 1] > indptr0[t]
+        has2 = s2 != 0 and indptr2[t + 1] > indptr2[t]
+        negative = negative or (has0 and (idf0[t] < 0 or s0 < 0)) or (has2 and (idf2[t] < 0 or s2 < 0))
+        if top_indptr[t + 1] > top_indptr[t] and (has0 or has2):
+            sources[m], starts[m], stops[m], scales[m], qscales[m] = 1, top_indptr[t], top_indptr[t + 1], s0, s2
+            bounds[m] = top_bound[t] * s0 if s0 == s2 else bound0[t] * s0 + bound2[t] * s2
+            m += 1
+            if has0 and rest_bound[t] > 0:
+                sources[m], starts[m], stops[m], scales[m], skips[m] = 0, indptr0[t], indptr0[t + 1], s0, floor[t]
+                bounds[m] = rest_bound[t] * s0
+                m += 1
+            continue
+        if has0:
+            sources[m], starts[m], stops[m], scales[m], bounds[m] = 0, indptr0[t], indptr0[t + 1], s0, bound0[t] * s0
+            m += 1
+        if has2:
+            sources[m], starts[m], stops[m], scales[m], bounds[m] = 2, indptr2[t], indptr2[t + 1], s2, bound2[t] * s2
+            m += 1
+    if negative:
+        fields = np.empty(2 * nt, np.int64)
+        m = 0
+        for j in range(nt):
+            t = terms[j]
+            if scales0[j] != 0 and indptr0[t + 1] > indptr0[t]:
+                fields[m], starts[m], stops[m], scales[m] = 0, indptr0[t], indptr0[t + 1], scales0[j]
+                m += 1
+            if scales2[j] != 0 and indptr2[t + 1] > indptr2[t]:
+                fields[m], starts[m], stops[m], scales[m] = 1, indptr2[t], indptr2[t + 1], scales2[j]
+                m += 1
+        return exhaustive(docs0, weights0, docs2, weights2, fields[:m], starts[:m], stops[:m], scales[:m],
+                          k, acc, seen, touched)
+    order = np.argsort(bounds[:m], kind="mergesort")
+    return chunked_max_score(docs0, weights0, top_docs, top_weights, top_qweights, docs2, weights2,
+                             sources[order], starts[order], stops[order], scales[order], qscales[order],
+                             skips[order], bounds[order], k, n_docs, width, acc, seen, touched, cand)

@@ -37,13 +37,15 @@ import numpy as np
 from .analyze import (
     ANALYZER_VERSION, WORD_TABLE_LANGUAGE, WordTable, stemmer_language, token, use_word_table, words,
 )
-from .bm25 import B, EPSILON, K1, Postings, count_pairs, postings_from_chunks
+from .bm25 import B, EPSILON, K1, Postings, Tiers, count_pairs, postings_from_chunks, top_tiers
 from .errors import IndexInvalid, IndexMissing
 from .model import Passage
 
 FORMAT = "faqbot-index"
 FORMAT_VERSION = 1
 FIELDS = ("body", "question")
+TIERED_FIELD, SIDE_FIELD = FIELDS  # top tiers (bm25.Tiers) of the body's long lists, with the question postings
+TIER_PARTS = ("indptr", "docs", "weights", "qweights", "floor", "rest_bound", "top_bound")
 MAX_TERM_BYTES = 40  # longer tokens are cut: they are noise (hashes, URLs) and bloat the term table
 MAX_CACHED_PIECES = 2_000_000  # distinct whitespace-separated pieces of text remembered per build
 TERM_CACHE_SIZE = 200_000  # query words remembered per loaded index (bounded: questions are user input)
@@ -379,6 +381,13 @@ class IndexWriter:
             postings = buffer.postings(rank, n_terms)
             for part in ("indptr", "docs", "weights", "idf"):
                 files[f"{field}.{part}.npy"] = _write_npy(self.staging / f"{field}.{part}.npy", getattr(postings, part))
+            if field == SIDE_FIELD:  # the body postings again, from their files: no second copy in memory
+                body = Postings(*(np.load(self.staging / f"{TIERED_FIELD}.{part}.npy", mmap_mode="r")
+                                  for part in ("indptr", "docs", "weights", "idf")))
+                tiers = top_tiers(body, postings)
+                for part in TIER_PARTS:
+                    files[f"top.{part}.npy"] = _write_npy(self.staging / f"top.{part}.npy", getattr(tiers, part))
+                del tiers, body
             del postings
             self.hook(f"field:{field}")
         n = len(self.kinds)
@@ -564,6 +573,9 @@ class Index:
             f: Postings(arrays[f"{f}.indptr"], arrays[f"{f}.docs"], arrays[f"{f}.weights"], arrays[f"{f}.idf"])
             for f in FIELDS
         }
+        # None for an index written before tiers existed: the kernel then prunes without them.
+        self.tiers = Tiers(*(arrays[f"top.{part}"] for part in TIER_PARTS)) if all(
+            f"top.{part}" in arrays for part in TIER_PARTS) else None
         self._store = store
         self._offsets = arrays["passages.offsets"]
         self._term_ids: dict[str, int | None] = {}

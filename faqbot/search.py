@@ -14,7 +14,7 @@ import numpy as np
 from . import kernel
 from .analyze import analyze
 from .bm25 import Postings
-from .index import Index
+from .index import SIDE_FIELD, TIERED_FIELD, Index
 
 # How much a match on the FAQ question itself adds to the body score (see README: quality).
 FIELD_WEIGHTS = {"body": 1.0, "question": 1.0}
@@ -213,8 +213,13 @@ def _bounds(main: Postings, other: Postings, kernels) -> tuple:
 DAAT_FROM_PASSAGES = 300_000
 
 
+# From this many passages, indexes with top tiers (bm25.Tiers) are searched range by range with them.
+TIERED_FROM_PASSAGES = 300_000
+RANGE_WIDTH = 65_536  # passages per range: the range's score buffer (512 KB) stays in the core's cache
+
+
 def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int, int], k: int, kernels) -> list[Hit]:
-    """best_passages with the compiled kernel (see kernels.top_k)."""
+    """best_passages with the compiled kernel (see kernels.top_k and kernels.tiered_top_k)."""
     names = list(fields)
     main = index.fields[names[0]]
     # One field: the other lists get scale 0; any other field of the index does (its bounds are cached).
@@ -225,6 +230,17 @@ def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int
     other_scales = counts * fields[names[-1]] if len(names) == 2 else np.zeros(len(counts))
     acc, seen, touched = _buffers.get(index.n_passages)
     bound0, bound1, bound01, within = _bounds(main, other, kernels)
+    tiers = getattr(index, "tiers", None)
+    if (tiers is not None and names[0] == TIERED_FIELD and (len(names) == 1 or names[1] == SIDE_FIELD)
+            and index.n_passages >= TIERED_FROM_PASSAGES):
+        width = min(RANGE_WIDTH, index.n_passages)
+        cand = touched[width:2 * width] if len(touched) >= 2 * width else np.empty(width, np.int32)
+        docs, scores = kernels.tiered_top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
+                                            tiers.indptr, tiers.docs, tiers.weights, tiers.qweights, tiers.floor,
+                                            tiers.rest_bound, tiers.top_bound, other.indptr, other.docs, other.weights, other.idf, bound1,
+                                            terms, counts * fields[names[0]], other_scales, k, index.n_passages,
+                                            width, acc, seen, touched, cand)
+        return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
     docs, scores = kernels.top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
                                  other.indptr, other.docs, other.weights, other.idf, bound1, bound01, within,
                                  terms, counts * fields[names[0]], other_scales, k, DAAT_FROM_PASSAGES,

@@ -134,3 +134,66 @@ def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, p
     for hit, wanted in zip(hits, want):
         assert abs(hit.score - expected[hit.doc]) <= 1e-6
         assert hit.doc == wanted or abs(expected[hit.doc] - expected[wanted]) <= 1e-9
+
+
+TIER_WORDS = [f"t{i}" for i in range(40)]  # a larger vocabulary: most idf are positive, so pruning runs
+tier_corpora = st.lists(st.lists(st.sampled_from(TIER_WORDS), min_size=1, max_size=12), min_size=5, max_size=80)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(corpus=tier_corpora, questions=tier_corpora, query=st.lists(st.sampled_from(TIER_WORDS), min_size=1, max_size=6),
+       k=st.integers(1, 10), share=st.floats(0.01, 1.0), width=st.integers(1, 9), body_only=st.booleans())
+def test_tiered_ranges_equal_summed_bm25okapi(monkeypatch, compiled_kernel, corpus, questions, query, k, share, width,
+                                              body_only):
+    """The range-by-range kernel over top tiers (bm25.Tiers; any tier share, any range width) gives
+    the top k of body + question BM25Okapi, and of the body alone."""
+    from faqbot import kernel
+    from faqbot.bm25 import top_tiers
+
+    questions = (questions * len(corpus))[:len(corpus)]
+    questions = [[t for t in q if t in body] for q, body in zip(questions, corpus)]  # a passage's body holds its question
+    monkeypatch.setattr(kernel, "_kernels", compiled_kernel)
+    monkeypatch.setattr(search, "TIERED_FROM_PASSAGES", 0)
+    monkeypatch.setattr(search, "RANGE_WIDTH", width)
+    index = _PostingsOnly(corpus)
+    index.fields["question"] = build_postings([[index.ids[t] for t in q] for q in questions], len(index.ids))
+    index.tiers = top_tiers(index.fields["body"], index.fields["question"], min_postings=1, share=share)
+    fields = {"body": 1.0} if body_only else {"body": 1.0, "question": 1.0}
+    hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, fields)
+    expected = BM25Okapi(corpus).get_scores(query)
+    if not body_only and any(questions):
+        expected = expected + BM25Okapi(questions).get_scores(query)
+    matching = [d for d in range(len(corpus)) if any(t in corpus[d] for t in query)]
+    want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
+    assert len(hits) == len(want)
+    for hit, wanted in zip(hits, want):
+        assert abs(hit.score - expected[hit.doc]) <= 1e-6
+        assert hit.doc == wanted or abs(expected[hit.doc] - expected[wanted]) <= 1e-9
+
+
+def test_built_index_has_top_tiers_that_partition_the_long_lists(corpus_dir, tmp_path, monkeypatch):
+    """Every body posting of a tiered term is in its top tier (weight >= floor) or its rest (< floor), not both."""
+    from functools import partial
+
+    import faqbot.index
+    from faqbot.bm25 import top_tiers
+    from faqbot.index import build_index
+
+    monkeypatch.setattr(faqbot.index, "top_tiers", partial(top_tiers, min_postings=1))
+    articles, _ = load_articles([corpus_dir])
+    passages = passages_of(articles)
+    build_index(passages, tokenize_passages(passages, {}), tmp_path / "ix", articles=len(articles))
+    index = Index.load(tmp_path / "ix")
+    tiers, body, question = index.tiers, index.fields["body"], index.fields["question"]
+    assert tiers is not None and len(tiers.docs) > 0
+    for t in range(len(index.terms)):
+        lo, hi = body.indptr[t], body.indptr[t + 1]
+        top = slice(tiers.indptr[t], tiers.indptr[t + 1])
+        high = body.weights[lo:hi] >= tiers.floor[t]
+        kept = dict(zip(tiers.docs[top].tolist(), tiers.weights[top].tolist()))
+        assert {d: w for d, w in zip(body.docs[lo:hi][high].tolist(), body.weights[lo:hi][high].tolist())} == \
+            {d: w for d, w in kept.items() if w}
+        qlo, qhi = question.indptr[t], question.indptr[t + 1]
+        assert set(question.docs[qlo:qhi].tolist()) <= set(kept)
+        rest = body.weights[lo:hi][~high]
+        assert tiers.rest_bound[t] == (rest.max() if len(rest) else 0.0)
