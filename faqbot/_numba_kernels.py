@@ -477,8 +477,9 @@ def list_arrays(source, docs0, weights0, docs1, weights1, qweights1, docs2, weig
 @njit(cache=True, nogil=True)
 def chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights2,
                      sources, starts, stops, scales, qscales, skips, k):
-    """A score k docs reach: the k-th best full score of the first SEED docs of the highest-bound list
-    with k docs (lists as in chunked_max_score), completed by galloping through every list."""
+    """A score k docs reach: the k-th best full score of the first SEED docs of the last list with
+    k docs (lists as in chunked_max_score: a short one, with high weights), completed by galloping
+    through every list."""
     m = len(starts)
     seeds = -1
     for i in range(m - 1, -1, -1):
@@ -508,9 +509,8 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
 
     List i is docs/weights[starts[i]:stops[i]] of source sources[i] (see list_arrays), a doc's weight
     there weight*scales[i] + second weight*qscales[i], leaving out postings whose weight is >= skips[i]
-    (they are in the term's top tier); bounds[i] bounds it, and lists are sorted by bound.
-    theta is a score k docs reach. The lists whose bounds add up to less than theta (the first
-    ones) cannot bring a doc into the top k alone: in each range, the other ("essential") lists
+    (they are in the term's top tier); bounds[i] bounds it. theta is a score k docs reach. The
+    first lists, while their bounds add up to less than theta, cannot bring a doc into the top k alone: in each range, the other ("essential") lists
     are added into acc; the docs that can still reach theta are then completed list by list, by
     galloping when few or by a scan of the range when many, and the ones that reach it are kept
     (theta rises). acc, seen, touched and cand hold `width` entries: acc zero and seen False on
@@ -660,7 +660,8 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
                 m += 1
         return exhaustive(docs0, weights0, docs2, weights2, fields[:m], starts[:m], stops[:m], scales[:m],
                           k, acc, seen, touched)
-    order = np.argsort(bounds[:m], kind="mergesort")
+    # Lists with the most postings per unit of bound first: theta then leaves out the most postings.
+    order = np.argsort(bounds[:m] / (stops[:m] - starts[:m]), kind="mergesort")
     return chunked_max_score(docs0, weights0, top_docs, top_weights, top_qweights, docs2, weights2,
                              sources[order], starts[order], stops[order], scales[order], qscales[order],
                              skips[order], bounds[order], k, n_docs, width, acc, seen, touched, cand)
