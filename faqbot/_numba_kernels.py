@@ -6,7 +6,7 @@ Module-level functions, so numba's on-disk cache (cache=True) finds them again i
 import numpy as np
 from numba import njit
 
-SEED = 128  # docs whose full scores set the first threshold (see side_seed_floor; 128 measured faster than 512-8192 at 1M)
+SEED = 128  # docs whose full scores set the first threshold (see chunk_seed_floor; 128 measured faster than 512-8192 at 1M)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -276,35 +276,28 @@ def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, boun
 
 @njit(cache=True, nogil=True)
 def pair_bounds(indptr0, docs0, weights0, bound0, indptr1, docs1, weights1, bound1):
-    """Each term's largest weight0 + weight1 over the docs it occurs in (in either field), and
-    whether every field-1 posting's doc is also in the term's field-0 postings."""
+    """Each term's largest weight0 + weight1 over the docs it occurs in (in either field)."""
     out = np.maximum(bound0, bound1)
-    within = True
     for t in range(len(indptr1) - 1):
         cur, stop = indptr0[t], indptr0[t + 1]
         for p in range(indptr1[t], indptr1[t + 1]):
             cur = first_at_least(docs0, cur, stop, docs1[p])
             if cur < stop and docs0[cur] == docs1[p]:
                 out[t] = max(out[t], weights0[cur] + weights1[p])
-            else:
-                within = False
-    return out, within
+    return out
 
 
 @njit(cache=True, nogil=True)
-def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1, bound1, bound01, within,
-          terms, scales0, scales1, k, daat_from, acc, seen, touched):
-    """The k best passages for terms: field 0's lists plus field 1's (scale 0 leaves a list out).
+def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1, bound1, bound01,
+          terms, scales0, scales1, k, acc, seen, touched):
+    """The k best passages for terms: field 0's lists plus field 1's (scale 0 leaves a list out),
+    term at a time (pruned; exhaustive when a weight can be negative: BM25Okapi's idf floor below zero).
 
     bound0/bound1: each term's largest weight per field; bound01: of both fields' weights summed
-    (pair_bounds); within: field 1's postings are all within field 0's. When a weight can be
-    negative (BM25Okapi's idf floor below zero) every posting is added (exhaustive). Otherwise,
-    indexes from daat_from passages up, whose score buffer no longer fits the cache, are searched
-    doc at a time (side_max_score, which needs `within`); smaller ones term at a time (pruned).
+    (pair_bounds).
     """
     nt = len(terms)
     negative = False
-    side = within and len(acc) >= daat_from
     group_bound = np.zeros(nt)
     for j in range(nt):
         t = terms[j]
@@ -312,8 +305,6 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
         has1 = scales1[j] != 0 and indptr1[t + 1] > indptr1[t]
         if (has0 and (idf0[t] < 0 or scales0[j] < 0)) or (has1 and (idf1[t] < 0 or scales1[j] < 0)):
             negative = True
-        if has1 and not has0:
-            side = False  # a question-only list has no body list to ride on
         if has0 and has1:
             if scales0[j] == scales1[j]:
                 group_bound[j] = bound01[t] * scales0[j]
@@ -323,22 +314,6 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
             group_bound[j] = bound0[t] * scales0[j]
         elif has1:
             group_bound[j] = bound1[t] * scales1[j]
-    if side and not negative:
-        order = np.argsort(group_bound, kind="mergesort")
-        m = 0
-        starts, stops = np.empty(nt, np.int64), np.empty(nt, np.int64)
-        qstarts, qstops = np.zeros(nt, np.int64), np.zeros(nt, np.int64)
-        scales, qscales, bounds = np.empty(nt), np.zeros(nt), np.empty(nt)
-        for j in order:
-            t = terms[j]
-            if not (scales0[j] != 0 and indptr0[t + 1] > indptr0[t]):
-                continue
-            starts[m], stops[m], scales[m], bounds[m] = indptr0[t], indptr0[t + 1], scales0[j], group_bound[j]
-            if scales1[j] != 0:
-                qstarts[m], qstops[m], qscales[m] = indptr1[t], indptr1[t + 1], scales1[j]
-            m += 1
-        return side_max_score(docs0, weights0, docs1, weights1, starts[:m], stops[:m], qstarts[:m], qstops[:m],
-                              scales[:m], qscales[:m], bounds[:m], k)
     order = np.argsort(-group_bound, kind="mergesort")
     m = 0
     fields = np.empty(2 * nt, np.int64)
@@ -367,100 +342,6 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
                           k, acc, seen, touched)
     return pruned(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
                   bounds[:m], ends[:m], k, acc, seen, touched)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def side_weight(qdocs, qweights, qcur, i, qstop, d):
-    """The question-field weight of doc d in list i's side postings (0 if none), moving qcur[i] up to d."""
-    if qcur[i] < qstop and qdocs[qcur[i]] < d:
-        qcur[i] = first_at_least(qdocs, qcur[i], qstop, d)
-    if qcur[i] < qstop and qdocs[qcur[i]] == d:
-        return qweights[qcur[i]]
-    return 0.0
-
-
-@njit(cache=True, nogil=True)
-def side_seed_floor(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, k):
-    """seed_floor() for lists with side postings."""
-    m = len(starts)
-    seeds = -1
-    for i in range(m - 1, -1, -1):
-        if stops[i] - starts[i] >= k:
-            seeds = i
-            break
-    if seeds < 0:
-        return -np.inf
-    count = min(stops[seeds] - starts[seeds], max(SEED, k))
-    cur = starts.copy()
-    qcur = qstarts.copy()
-    totals = np.zeros(count)
-    for s in range(count):
-        d = docs[starts[seeds] + s]
-        for i in range(m):
-            cur[i] = first_at_least(docs, cur[i], stops[i], d)
-            if cur[i] < stops[i] and docs[cur[i]] == d:
-                totals[s] += weights[cur[i]] * scales[i] + side_weight(qdocs, qweights, qcur, i, qstops[i], d) * qscales[i]
-    return np.partition(totals, count - k)[count - k] * (1 - 1e-9)
-
-
-@njit(cache=True, nogil=True)
-def side_max_score(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, bounds, k):
-    """max_score() over one field whose lists carry side postings of a second field.
-
-    List i is docs/weights[starts[i]:stops[i]] (field 0, times scales[i]) plus the same term's
-    qdocs/qweights[qstarts[i]:qstops[i]] (field 1, times qscales[i]), whose docs are all among
-    the list's own docs (a passage's FAQ question is part of its body): a doc's weight in list i
-    is its field-0 weight plus its field-1 weight. bounds[i] bounds that sum; lists are sorted by it.
-    """
-    m = len(starts)
-    none = np.iinfo(np.int64).max
-    cur = starts.copy()
-    qcur = qstarts.copy()
-    head = np.empty(m, np.int64)
-    for i in range(m):
-        head[i] = docs[cur[i]] if cur[i] < stops[i] else none
-    reach = np.cumsum(bounds) * (1 + 1e-9)
-    heap_scores = np.empty(k, np.float64)
-    heap_docs = np.empty(k, np.int64)
-    size = 0
-    theta = side_seed_floor(docs, weights, qdocs, qweights, starts, stops, qstarts, qstops, scales, qscales, k)
-    strict = False
-    essential = 0
-    while essential < m and reach[essential] < theta:
-        essential += 1
-    while essential < m:
-        d = none
-        for i in range(essential, m):
-            if head[i] < d:
-                d = head[i]
-        if d == none:
-            break
-        score = 0.0
-        for i in range(essential, m):
-            if head[i] == d:
-                score += weights[cur[i]] * scales[i]
-                if qcur[i] < qstops[i] and qdocs[qcur[i]] == d:  # side docs come in the list's order
-                    score += qweights[qcur[i]] * qscales[i]
-                    qcur[i] += 1
-                cur[i] += 1
-                head[i] = docs[cur[i]] if cur[i] < stops[i] else none
-        for i in range(essential - 1, -1, -1):
-            if score + reach[i] < theta or (strict and score + reach[i] == theta):
-                break
-            if head[i] < d:
-                cur[i] = first_at_least(docs, cur[i], stops[i], d)
-                head[i] = docs[cur[i]] if cur[i] < stops[i] else none
-            if head[i] == d:
-                score += weights[cur[i]] * scales[i] + side_weight(qdocs, qweights, qcur, i, qstops[i], d) * qscales[i]
-        if score < theta or (strict and score == theta):
-            continue
-        if size < k or worse(heap_scores[0], heap_docs[0], score, d):
-            size = offer(heap_scores, heap_docs, size, score, d)
-            if size == k:
-                theta, strict = heap_scores[0], True
-                while essential < m and reach[essential] <= theta:
-                    essential += 1
-    return best_first(heap_scores, heap_docs, size)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -614,7 +495,7 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
                  width, acc, seen, touched, cand):
     """top_k() with the body's long lists split into their top tier (which carries the term's
     question postings) and the rest (bm25.Tiers), searched range by range (chunked_max_score).
-    Field 2 is the question field. Negative weights: exhaustive(). acc, seen, touched: scratch
+    Field 2 is the question field; a term searched in one field only keeps its plain lists. Negative weights: exhaustive(). acc, seen, touched: scratch
     space sized to the index (for exhaustive()); cand: `width` more."""
     nt = len(terms)
     sources = np.empty(2 * nt, np.int64)
@@ -632,7 +513,7 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
         has0 = s0 != 0 and indptr0[t + 1] > indptr0[t]
         has2 = s2 != 0 and indptr2[t + 1] > indptr2[t]
         negative = negative or (has0 and (idf0[t] < 0 or s0 < 0)) or (has2 and (idf2[t] < 0 or s2 < 0))
-        if top_indptr[t + 1] > top_indptr[t] and (has0 or has2):
+        if top_indptr[t + 1] > top_indptr[t] and s0 != 0 and s2 != 0:  # a tier matches in both fields
             sources[m], starts[m], stops[m], scales[m], qscales[m] = 1, top_indptr[t], top_indptr[t + 1], s0, s2
             bounds[m] = top_bound[t] * s0 if s0 == s2 else bound0[t] * s0 + bound2[t] * s2
             m += 1

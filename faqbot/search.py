@@ -188,7 +188,7 @@ def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dic
     return _pruned(index, acc, lists, total, k)
 
 
-# id(field 0's weights), id(field 1's weights) -> bounds (kernels.top_k's bound0, bound1, bound01, within)
+# id(field 0's weights), id(field 1's weights) -> bounds (kernels.top_k's bound0, bound1, bound01)
 _pair_bounds: dict[tuple[int, int], tuple] = {}
 
 
@@ -199,21 +199,18 @@ def _bounds(main: Postings, other: Postings, kernels) -> tuple:
     if bounds is None:
         bound0 = kernels.term_bounds(main.indptr, main.weights)
         if other is main:
-            bound1, bound01, within = bound0, bound0 * 2, True
+            bound1, bound01 = bound0, bound0 * 2
         else:
             bound1 = kernels.term_bounds(other.indptr, other.weights)
-            bound01, within = kernels.pair_bounds(main.indptr, main.docs, main.weights, bound0,
-                                                  other.indptr, other.docs, other.weights, bound1)
-        bounds = _pair_bounds[key] = (bound0, bound1, bound01, within)
+            bound01 = kernels.pair_bounds(main.indptr, main.docs, main.weights, bound0,
+                                          other.indptr, other.docs, other.weights, bound1)
+        bounds = _pair_bounds[key] = (bound0, bound1, bound01)
         weakref.finalize(main.weights, _pair_bounds.pop, key, None)
     return bounds
 
 
-# From this many passages the score buffer outgrows the core's cache: the kernel then goes doc at a time.
-DAAT_FROM_PASSAGES = 300_000
-
-
-# From this many passages, indexes with top tiers (bm25.Tiers) are searched range by range with them.
+# From this many passages the score buffer outgrows the core's cache: indexes with top tiers
+# (bm25.Tiers) are then searched range by range with them (kernels.tiered_top_k).
 TIERED_FROM_PASSAGES = 300_000
 RANGE_WIDTH = 65_536  # passages per range: the range's score buffer (512 KB) stays in the core's cache
 
@@ -229,7 +226,7 @@ def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int
     counts = np.fromiter(term_counts.values(), np.float64, len(term_counts))
     other_scales = counts * fields[names[-1]] if len(names) == 2 else np.zeros(len(counts))
     acc, seen, touched = _buffers.get(index.n_passages)
-    bound0, bound1, bound01, within = _bounds(main, other, kernels)
+    bound0, bound1, bound01 = _bounds(main, other, kernels)
     tiers = getattr(index, "tiers", None)
     if (tiers is not None and names[0] == TIERED_FIELD and (len(names) == 1 or names[1] == SIDE_FIELD)
             and index.n_passages >= TIERED_FROM_PASSAGES):
@@ -237,14 +234,14 @@ def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int
         cand = touched[width:2 * width] if len(touched) >= 2 * width else np.empty(width, np.int32)
         docs, scores = kernels.tiered_top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
                                             tiers.indptr, tiers.docs, tiers.weights, tiers.qweights, tiers.floor,
-                                            tiers.rest_bound, tiers.top_bound, other.indptr, other.docs, other.weights, other.idf, bound1,
+                                            tiers.rest_bound, tiers.top_bound,
+                                            other.indptr, other.docs, other.weights, other.idf, bound1,
                                             terms, counts * fields[names[0]], other_scales, k, index.n_passages,
                                             width, acc, seen, touched, cand)
         return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
     docs, scores = kernels.top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
-                                 other.indptr, other.docs, other.weights, other.idf, bound1, bound01, within,
-                                 terms, counts * fields[names[0]], other_scales, k, DAAT_FROM_PASSAGES,
-                                 acc, seen, touched)
+                                 other.indptr, other.docs, other.weights, other.idf, bound1, bound01,
+                                 terms, counts * fields[names[0]], other_scales, k, acc, seen, touched)
     return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
 
 

@@ -69,12 +69,11 @@ class _PostingsOnly:
         return float(postings.weights[lo:hi].max())
 
 
-@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled", "compiled-doc-at-a-time"])
+@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora, query=queries, k=st.integers(1, 5))
 def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, corpus, query, k):
-    """The query path's top-k (numpy with MaxScore pruning forced on and off; compiled, term at a time
-    and doc at a time) is BM25Okapi's, up to ties."""
+    """The query path's top-k (numpy with MaxScore pruning forced on and off; compiled) is BM25Okapi's, up to ties."""
     from faqbot import kernel
 
     if sum(map(len, corpus)) == 0:
@@ -82,7 +81,6 @@ def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, c
     compiled = isinstance(prune_from, str)
     monkeypatch.setattr(kernel, "_kernels", compiled_kernel if compiled else None)
     monkeypatch.setattr(search, "PRUNE_FROM_POSTINGS", 0 if compiled else prune_from)
-    monkeypatch.setattr(search, "DAAT_FROM_PASSAGES", 0 if prune_from == "compiled-doc-at-a-time" else 10**9)
     index = _PostingsOnly(corpus)
     hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, {"body": 1.0})
     expected = BM25Okapi(corpus).get_scores(query)
@@ -104,13 +102,13 @@ def compiled_kernel():
     return kernels
 
 
-@pytest.mark.parametrize("path", ["numpy", "compiled", "compiled-doc-at-a-time"])
+@pytest.mark.parametrize("path", ["numpy", "compiled"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora, questions=corpora, query=queries, k=st.integers(1, 5), within=st.booleans())
 def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, path, corpus, questions, query, k, within):
-    """Every query path (numpy; compiled term at a time, doc at a time or exhaustive) gives the top k
-    of body + question BM25Okapi, whether or not each question's words are among its passage's
-    (as in a real index, where the body holds the question; doc at a time needs it, else falls back)."""
+    """Every query path (numpy; compiled, pruned or exhaustive) gives the top k of body + question
+    BM25Okapi, whether or not each question's words are among its passage's (in a real index the
+    body holds the question)."""
     from faqbot import kernel
 
     questions = (questions * len(corpus))[:len(corpus)]  # one (possibly empty) question per passage
@@ -119,7 +117,6 @@ def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, p
     if sum(map(len, corpus)) == 0 or sum(map(len, questions)) == 0:
         return
     monkeypatch.setattr(kernel, "_kernels", compiled_kernel if path.startswith("compiled") else None)
-    monkeypatch.setattr(search, "DAAT_FROM_PASSAGES", 0 if path == "compiled-doc-at-a-time" else 10**9)
     index = _PostingsOnly(corpus)
     index.fields["question"] = build_postings([[index.ids[t] for t in doc if t in index.ids] for doc in questions], len(index.ids))
     fields = {"body": 1.0, "question": 1.0}
@@ -142,16 +139,19 @@ tier_corpora = st.lists(st.lists(st.sampled_from(TIER_WORDS), min_size=1, max_si
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=tier_corpora, questions=tier_corpora, query=st.lists(st.sampled_from(TIER_WORDS), min_size=1, max_size=6),
-       k=st.integers(1, 10), share=st.floats(0.01, 1.0), width=st.integers(1, 9), body_only=st.booleans())
+       k=st.integers(1, 10), share=st.floats(0.01, 1.0), width=st.integers(1, 9), body_only=st.booleans(),
+       within=st.booleans())
 def test_tiered_ranges_equal_summed_bm25okapi(monkeypatch, compiled_kernel, corpus, questions, query, k, share, width,
-                                              body_only):
+                                              body_only, within):
     """The range-by-range kernel over top tiers (bm25.Tiers; any tier share, any range width) gives
-    the top k of body + question BM25Okapi, and of the body alone."""
+    the top k of body + question BM25Okapi, and of the body alone, whether or not each question's
+    words are among its passage's."""
     from faqbot import kernel
     from faqbot.bm25 import top_tiers
 
     questions = (questions * len(corpus))[:len(corpus)]
-    questions = [[t for t in q if t in body] for q, body in zip(questions, corpus)]  # a passage's body holds its question
+    vocab = {t for body in corpus for t in body}
+    questions = [[t for t in q if (t in body if within else t in vocab)] for q, body in zip(questions, corpus)]
     monkeypatch.setattr(kernel, "_kernels", compiled_kernel)
     monkeypatch.setattr(search, "TIERED_FROM_PASSAGES", 0)
     monkeypatch.setattr(search, "RANGE_WIDTH", width)
@@ -163,7 +163,7 @@ def test_tiered_ranges_equal_summed_bm25okapi(monkeypatch, compiled_kernel, corp
     expected = BM25Okapi(corpus).get_scores(query)
     if not body_only and any(questions):
         expected = expected + BM25Okapi(questions).get_scores(query)
-    matching = [d for d in range(len(corpus)) if any(t in corpus[d] for t in query)]
+    matching = [d for d in range(len(corpus)) if any(t in corpus[d] or (t in questions[d] and not body_only) for t in query)]
     want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
     assert len(hits) == len(want)
     for hit, wanted in zip(hits, want):
