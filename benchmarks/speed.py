@@ -265,7 +265,12 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool, http_sec
     from faqbot.search import warm_up
 
     compiled = warm_up(index)  # as the server does at start-up
-    rows.append(("query kernel", "compiled (numba, loaded from its disk cache)" if compiled else "numpy (numba unavailable)"))
+    from faqbot.search import TIERED_FROM_PASSAGES
+
+    path = ("range by range over the top tiers" if index.tiers is not None and index.n_passages >= TIERED_FROM_PASSAGES
+            else "term at a time")
+    rows.append(("query kernel", f"compiled (numba, loaded from its disk cache), {path}" if compiled
+                 else "numpy (numba unavailable)"))
     for q in questions[:50]:  # warm the page cache and the accumulator buffer
         search(index, q, K)
 
