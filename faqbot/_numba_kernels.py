@@ -357,7 +357,7 @@ def list_arrays(source, docs0, weights0, docs1, weights1, qweights1, docs2, weig
 
 @njit(cache=True, nogil=True)
 def chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights2,
-                     sources, starts, stops, scales, qscales, skips, k):
+                     sources, starts, stops, scales, qscales, lows, skips, k):
     """A score k docs reach: the k-th best full score of the first SEED docs of the last list with
     k docs (lists as in chunked_max_score: a short one, with high weights), completed by galloping
     through every list."""
@@ -378,23 +378,23 @@ def chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights
         for i in range(m):
             docs, weights, second = list_arrays(sources[i], docs0, weights0, docs1, weights1, qweights1, docs2, weights2)
             p = cur[i] = first_at_least(docs, cur[i], stops[i], d)
-            if p < stops[i] and docs[p] == d and weights[p] < skips[i]:
+            if p < stops[i] and docs[p] == d and lows[i] <= weights[p] < skips[i]:
                 totals[s] += weights[p] * scales[i] + second[p] * qscales[i]
     return np.partition(totals, count - k)[count - k] * (1 - 1e-9)
 
 
 @njit(cache=True, nogil=True)
 def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weights2, sources, starts, stops,
-                      scales, qscales, skips, bounds, k, n_docs, width, acc, seen, touched, cand):
+                      scales, qscales, lows, skips, bounds, k, n_docs, width, acc, seen, touched, cand):
     """The k best docs by summed weight (all >= 0): MaxScore over ranges of `width` docs.
 
     List i is docs/weights[starts[i]:stops[i]] of source sources[i] (see list_arrays), a doc's weight
-    there weight*scales[i] + second weight*qscales[i], leaving out postings whose weight is >= skips[i]
-    (they are in the term's top tier); bounds[i] bounds it. theta is a score k docs reach. The
-    first lists, while their bounds add up to less than theta, cannot bring a doc into the top k alone: in each range, the other ("essential") lists
-    are added into acc; the docs that can still reach theta are then completed list by list, by
-    galloping when few or by a scan of the range when many, and the ones that reach it are kept
-    (theta rises). acc, seen, touched and cand hold `width` entries: acc zero and seen False on
+    there weight*scales[i] + second weight*qscales[i], keeping only postings with lows[i] <= weight <
+    skips[i] (a term's top tier and its rest split the body list at a floor); bounds[i] bounds it.
+    theta is a score k docs reach. The first lists, while their bounds add up to less than theta,
+    cannot bring a doc into the top k alone: in each range, the other ("essential") lists are added
+    into acc; the docs that can still reach theta are then completed list by list, by galloping
+    when few or by a scan of the range when many, and the ones that reach it are kept (theta rises). acc, seen, touched and cand hold `width` entries: acc zero and seen False on
     entry and exit.
     """
     m = len(starts)
@@ -404,7 +404,7 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
     heap_docs = np.empty(k, np.int64)
     size = 0
     theta = chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights2,
-                             sources, starts, stops, scales, qscales, skips, k)
+                             sources, starts, stops, scales, qscales, lows, skips, k)
     strict = False  # theta is the k-th kept score: a doc must beat it (a tie with a later doc ranks below)
     essential = 0
     while essential < m and reach[essential] < theta:
@@ -416,9 +416,9 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
         n = 0
         for i in range(m - 1, ess - 1, -1):
             docs, weights, second = list_arrays(sources[i], docs0, weights0, docs1, weights1, qweights1, docs2, weights2)
-            p, stop, scale, qscale, skip = cur[i], stops[i], scales[i], qscales[i], skips[i]
+            p, stop, scale, qscale, low, skip = cur[i], stops[i], scales[i], qscales[i], lows[i], skips[i]
             while p < stop and docs[p] < limit:
-                if weights[p] < skip:
+                if low <= weights[p] < skip:
                     j = docs[p] - base
                     if not seen[j]:
                         seen[j] = True
@@ -440,7 +440,7 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
             if c == 0:
                 break
             docs, weights, second = list_arrays(sources[i], docs0, weights0, docs1, weights1, qweights1, docs2, weights2)
-            scale, qscale, skip, stop = scales[i], qscales[i], skips[i], stops[i]
+            scale, qscale, low, skip, stop = scales[i], qscales[i], lows[i], skips[i], stops[i]
             p = first_at_least(docs, cur[i], stop, base)
             end = first_at_least(docs, p, stop, limit)
             if c * GALLOP < end - p:
@@ -452,12 +452,12 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
                     p = first_at_least(docs, p, end, base + j)
                     if p == end:
                         break
-                    if docs[p] == base + j and weights[p] < skip:
+                    if docs[p] == base + j and low <= weights[p] < skip:
                         acc[j] += weights[p] * scale + second[p] * qscale
             else:
                 for q in range(p, end):
                     j = docs[q] - base
-                    if seen[j] and weights[q] < skip:
+                    if seen[j] and low <= weights[q] < skip:
                         acc[j] += weights[q] * scale + second[q] * qscale
             cur[i] = end
             rest = reach[i - 1] if i > 0 else 0.0
@@ -495,7 +495,7 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
                  width, acc, seen, touched, cand):
     """top_k() with the body's long lists split into their top tier (which carries the term's
     question postings) and the rest (bm25.Tiers), searched range by range (chunked_max_score).
-    Field 2 is the question field; a term searched in one field only keeps its plain lists. Negative weights: exhaustive(). acc, seen, touched: scratch
+    Field 2 is the question field; a term searched in the question field only keeps its plain lists. Negative weights: exhaustive(). acc, seen, touched: scratch
     space sized to the index (for exhaustive()); cand: `width` more."""
     nt = len(terms)
     sources = np.empty(2 * nt, np.int64)
@@ -503,6 +503,7 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
     stops = np.empty(2 * nt, np.int64)
     scales = np.empty(2 * nt)
     qscales = np.zeros(2 * nt)
+    lows = np.full(2 * nt, -np.inf)
     skips = np.full(2 * nt, np.inf)
     bounds = np.empty(2 * nt)
     m = 0
@@ -513,8 +514,12 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
         has0 = s0 != 0 and indptr0[t + 1] > indptr0[t]
         has2 = s2 != 0 and indptr2[t + 1] > indptr2[t]
         negative = negative or (has0 and (idf0[t] < 0 or s0 < 0)) or (has2 and (idf2[t] < 0 or s2 < 0))
-        if top_indptr[t + 1] > top_indptr[t] and s0 != 0 and s2 != 0:  # a tier matches in both fields
+        # Body and question: the whole tier. Body only: its body postings (weight >= floor), when
+        # the floor tells them from the question-only docs (weight 0).
+        if top_indptr[t + 1] > top_indptr[t] and s0 != 0 and (s2 != 0 or floor[t] > 0):
             sources[m], starts[m], stops[m], scales[m], qscales[m] = 1, top_indptr[t], top_indptr[t + 1], s0, s2
+            if s2 == 0:
+                lows[m] = floor[t]
             bounds[m] = top_bound[t] * s0 if s0 == s2 else bound0[t] * s0 + bound2[t] * s2
             m += 1
             if has0 and rest_bound[t] > 0:
@@ -545,4 +550,4 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
     order = np.argsort(bounds[:m] / (stops[:m] - starts[:m]), kind="mergesort")
     return chunked_max_score(docs0, weights0, top_docs, top_weights, top_qweights, docs2, weights2,
                              sources[order], starts[order], stops[order], scales[order], qscales[order],
-                             skips[order], bounds[order], k, n_docs, width, acc, seen, touched, cand)
+                             lows[order], skips[order], bounds[order], k, n_docs, width, acc, seen, touched, cand)
