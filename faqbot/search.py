@@ -212,7 +212,9 @@ def _bounds(main: Postings, other: Postings, kernels) -> tuple:
 # From this many passages the score buffer outgrows the core's cache: indexes with top tiers
 # (bm25.Tiers) are then searched range by range with them (kernels.tiered_top_k).
 TIERED_FROM_PASSAGES = 300_000
-RANGE_WIDTH = 65_536  # passages per range: the range's score buffer (512 KB) stays in the core's cache
+# Passages per range: the range's score buffer (128 KB) stays in the core's cache, and theta rises
+# between ranges (at 1M, p99 2.6 ms against 2.85 with 65,536; p50 within 3%).
+RANGE_WIDTH = 16_384
 
 
 def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int, int], k: int, kernels) -> list[Hit]:
