@@ -383,6 +383,20 @@ def chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights
     return np.partition(totals, count - k)[count - k] * (1 - 1e-9)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def still_reaching(acc, docs, n, out, rest, theta, strict):
+    """Copy into out (which may be docs) those of docs[:n] for which acc + rest can still reach theta
+    (beat it if strict); their count."""
+    c = 0
+    for t in range(n):
+        j = docs[t]
+        v = acc[j] + rest
+        if v > theta or (v == theta and not strict):
+            out[c] = j
+            c += 1
+    return c
+
+
 @njit(cache=True, nogil=True)
 def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weights2, sources, starts, stops,
                       scales, qscales, lows, skips, bounds, k, n_docs, width, acc, seen, touched, cand):
@@ -427,14 +441,7 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
                     acc[j] += weights[p] * scale + second[p] * qscale
                 p += 1
             cur[i] = p
-        c = 0
-        rest = reach[ess - 1] if ess > 0 else 0.0
-        for t in range(n):
-            j = touched[t]
-            v = acc[j] + rest
-            if v > theta or (v == theta and not strict):
-                cand[c] = j
-                c += 1
+        c = still_reaching(acc, touched, n, cand, reach[ess - 1] if ess > 0 else 0.0, theta, strict)
         ordered = False
         for i in range(ess - 1, -1, -1):
             if c == 0:
@@ -460,15 +467,7 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
                     if seen[j] and low <= weights[q] < skip:
                         acc[j] += weights[q] * scale + second[q] * qscale
             cur[i] = end
-            rest = reach[i - 1] if i > 0 else 0.0
-            kept = 0
-            for t in range(c):
-                j = cand[t]
-                v = acc[j] + rest
-                if v > theta or (v == theta and not strict):
-                    cand[kept] = j
-                    kept += 1
-            c = kept
+            c = still_reaching(acc, cand, c, cand, reach[i - 1] if i > 0 else 0.0, theta, strict)
         if c > 1 and not ordered:
             cand[:c].sort()
         for t in range(c):  # doc order, so a tie with a kept doc ranks below it
