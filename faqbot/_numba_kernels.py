@@ -180,6 +180,20 @@ def probe_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales,
     return np.partition(totals, size - k)[size - k]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def still_reaching(acc, docs, n, out, rest, theta, strict):
+    """Copy into out (which may be docs) those of docs[:n] for which acc + rest can still reach theta
+    (beat it if strict); their count."""
+    c = 0
+    for t in range(n):
+        j = docs[t]
+        v = acc[j] + rest
+        if v > theta or (v == theta and not strict):
+            out[c] = j
+            c += 1
+    return c
+
+
 @njit(cache=True, nogil=True)
 def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, bounds, ends, k, acc, seen, touched):
     """The k best docs by summed weight*scale (all >= 0), term at a time with MaxScore pruning.
@@ -223,12 +237,7 @@ def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, boun
             if rest[i] < theta:
                 break
     cand = np.empty(n, np.int64)
-    c = 0
-    for j in range(n):
-        d = touched[j]
-        if acc[d] + rest[i] >= theta:
-            cand[c] = d
-            c += 1
+    c = still_reaching(acc, touched, n, cand, rest[i], theta, False)
     ordered = False
     while i < m:
         docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
@@ -253,13 +262,7 @@ def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, boun
         i += 1
         if c >= k:
             theta = max(theta, kth_best(acc, cand, c, k))
-        kept = 0
-        for j in range(c):
-            d = cand[j]
-            if acc[d] + rest[i] >= theta:
-                cand[kept] = d
-                kept += 1
-        c = kept
+        c = still_reaching(acc, cand, c, cand, rest[i], theta, False)
     heap_scores = np.empty(min(k, max(c, 1)), np.float64)
     heap_docs = np.empty(min(k, max(c, 1)), np.int64)
     size = 0
@@ -381,20 +384,6 @@ def chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights
             if p < stops[i] and docs[p] == d and lows[i] <= weights[p] < skips[i]:
                 totals[s] += weights[p] * scales[i] + second[p] * qscales[i]
     return np.partition(totals, count - k)[count - k] * (1 - 1e-9)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def still_reaching(acc, docs, n, out, rest, theta, strict):
-    """Copy into out (which may be docs) those of docs[:n] for which acc + rest can still reach theta
-    (beat it if strict); their count."""
-    c = 0
-    for t in range(n):
-        j = docs[t]
-        v = acc[j] + rest
-        if v > theta or (v == theta and not strict):
-            out[c] = j
-            c += 1
-    return c
 
 
 @njit(cache=True, nogil=True)

@@ -188,25 +188,32 @@ def best_passages(index: Index, term_counts: dict[int, int], k: int, fields: dic
     return _pruned(index, acc, lists, total, k)
 
 
-# id(field 0's weights), id(field 1's weights) -> bounds (kernels.top_k's bound0, bound1, bound01)
-_pair_bounds: dict[tuple[int, int], tuple] = {}
+# ids of the arrays a bound was computed from -> the bound (see _once)
+_computed: dict[tuple[int, ...], np.ndarray] = {}
 
 
-def _bounds(main: Postings, other: Postings, kernels) -> tuple:
-    """Each term's largest weight in each field and in both summed, computed once per loaded index."""
-    key = (id(main.weights), id(other.weights))
-    bounds = _pair_bounds.get(key)
-    if bounds is None:
-        bound0 = kernels.term_bounds(main.indptr, main.weights)
-        if other is main:
-            bound1, bound01 = bound0, bound0 * 2
-        else:
-            bound1 = kernels.term_bounds(other.indptr, other.weights)
-            bound01 = kernels.pair_bounds(main.indptr, main.docs, main.weights, bound0,
-                                          other.indptr, other.docs, other.weights, bound1)
-        bounds = _pair_bounds[key] = (bound0, bound1, bound01)
-        weakref.finalize(main.weights, _pair_bounds.pop, key, None)
-    return bounds
+def _once(arrays: tuple[np.ndarray, ...], compute) -> np.ndarray:
+    """compute() for these index arrays, once per loaded index (forgotten with the first array)."""
+    key = tuple(map(id, arrays))
+    value = _computed.get(key)
+    if value is None:
+        value = _computed[key] = compute()
+        weakref.finalize(arrays[0], _computed.pop, key, None)
+    return value
+
+
+def _term_bounds(postings: Postings, kernels) -> np.ndarray:
+    """Each term's largest weight in a field."""
+    return _once((postings.weights,), lambda: kernels.term_bounds(postings.indptr, postings.weights))
+
+
+def _pair_bounds(main: Postings, other: Postings, kernels) -> np.ndarray:
+    """Each term's largest weight in main and other summed, per passage (only term at a time needs it)."""
+    if other is main:
+        return _term_bounds(main, kernels) * 2
+    return _once((main.weights, other.weights), lambda: kernels.pair_bounds(
+        main.indptr, main.docs, main.weights, _term_bounds(main, kernels),
+        other.indptr, other.docs, other.weights, _term_bounds(other, kernels)))
 
 
 # From this many passages the score buffer outgrows the core's cache: indexes with top tiers
@@ -228,7 +235,7 @@ def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int
     counts = np.fromiter(term_counts.values(), np.float64, len(term_counts))
     other_scales = counts * fields[names[-1]] if len(names) == 2 else np.zeros(len(counts))
     acc, seen, touched = _buffers.get(index.n_passages)
-    bound0, bound1, bound01 = _bounds(main, other, kernels)
+    bound0, bound1 = _term_bounds(main, kernels), _term_bounds(other, kernels)
     tiers = getattr(index, "tiers", None)
     if (tiers is not None and names[0] == TIERED_FIELD and (len(names) == 1 or names[1] == SIDE_FIELD)
             and index.n_passages >= TIERED_FROM_PASSAGES):
@@ -242,7 +249,8 @@ def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int
                                             width, acc, seen, touched, cand)
         return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
     docs, scores = kernels.top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
-                                 other.indptr, other.docs, other.weights, other.idf, bound1, bound01,
+                                 other.indptr, other.docs, other.weights, other.idf, bound1,
+                                 _pair_bounds(main, other, kernels),
                                  terms, counts * fields[names[0]], other_scales, k, acc, seen, touched)
     return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
 
