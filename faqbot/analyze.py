@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -80,19 +81,45 @@ def _token(word: str, language: str) -> str:
     return _stemmer(language)(word)
 
 
+def _slot_mask(n_keys: int) -> int:
+    """Home slots of a hash table over n_keys keys: a power of two, at least twice n_keys."""
+    return (1 << max(2 * n_keys - 1, 1).bit_length()) - 1
+
+
+def hash_slots(keys: np.ndarray) -> np.ndarray:
+    """An open-addressing hash table over keys (fixed-width bytes): slot -> row of keys, -1 if empty.
+
+    A key's home slot is crc32(key) & mask (stable across processes, unlike hash()); a lookup walks
+    forward from it to the key or an empty slot. The table never wraps around: it runs on past
+    the mask as far as the last displaced key needs, and always ends with an empty slot.
+    """
+    n = len(keys)
+    homes = np.array([zlib.crc32(k) for k in keys.tolist()], dtype=np.int64) & _slot_mask(n)
+    order = np.argsort(homes, kind="stable")
+    # Linear probing in home order puts key i at max(home_i, slot of key i-1 + 1).
+    steps = np.arange(n)
+    slots_of = steps + np.maximum.accumulate(homes[order] - steps) if n else steps
+    slots = np.full(max(_slot_mask(n) + 1, int(slots_of[-1]) + 2 if n else 1), -1, dtype=np.int32)
+    slots[slots_of] = order
+    return slots
+
+
 class WordTable:
     """Raw words -> their tokens, as an index build analysed them: a cache that spares stemming.
 
     words: sorted fixed-width bytes (UTF-8); rows: each word's row in terms (the index's sorted
-    term table), -1 for a stopword. Only words and tokens shorter than the width are in it, so a
-    hit is exact. Memory-mapped from the index: a fresh process answers a question without
-    importing nltk when the question's words occur in the indexed text.
+    term table), -1 for a stopword; slots: hash_slots(words), or None for an index written before
+    them (then a binary search finds a word). Only words and tokens shorter than the width are in
+    it, so a hit is exact. Memory-mapped from the index: a fresh process answers a question
+    without importing nltk when the question's words occur in the indexed text.
     """
 
     def __init__(self, words: np.ndarray, rows: np.ndarray, terms: np.ndarray, term_rows: dict | None = None,
-                 max_term_rows: int = 0):
+                 max_term_rows: int = 0, slots: np.ndarray | None = None):
         self.words, self.rows, self.terms = words, rows, terms
         self.width = words.dtype.itemsize
+        self.slots = slots if slots is not None and len(slots) > _slot_mask(len(words)) else None
+        self.mask = _slot_mask(len(words))
         # The index's term -> row cache: filled here with the rows found, so that looking the
         # question's tokens up in the index (Index.term_ids) needs no second search.
         self.term_rows, self.max_term_rows = term_rows, max_term_rows
@@ -103,20 +130,34 @@ class WordTable:
             return {}
         encoded = [(w, w.encode("utf-8", "surrogatepass")) for w in raw]
         encoded = [(w, b) for w, b in encoded if len(b) < self.width]
+        rows = self._hashed(encoded) if self.slots is not None else self._searched(encoded)
+        found = {w: (self.terms[r].decode("utf-8") if r >= 0 else "") for w, r in rows.items()}
+        term_rows = self.term_rows
+        if term_rows is not None and len(term_rows) < self.max_term_rows:
+            for w, r in rows.items():
+                if r >= 0:
+                    term_rows[found[w]] = r
+        return found
+
+    def _hashed(self, encoded: list[tuple[str, bytes]]) -> dict[str, int]:
+        # A few words per question: a Python loop beats numpy's per-call overhead here.
+        slots, words, mask, rows = self.slots, self.words, self.mask, {}
+        for w, key in encoded:
+            slot = zlib.crc32(key) & mask
+            while (row := int(slots[slot])) >= 0:
+                if words[row] == key:
+                    rows[w] = int(self.rows[row])
+                    break
+                slot += 1
+        return rows
+
+    def _searched(self, encoded: list[tuple[str, bytes]]) -> dict[str, int]:
         if not encoded:
             return {}
         keys = np.array([b for _, b in encoded], dtype=self.words.dtype)
         pos = np.minimum(np.searchsorted(self.words, keys), len(self.words) - 1)
         hits = (self.words[pos] == keys).tolist()
-        rows = self.rows[pos].tolist()
-        found = {w: (self.terms[r].decode("utf-8") if r >= 0 else "")
-                 for (w, _), hit, r in zip(encoded, hits, rows) if hit}
-        term_rows = self.term_rows
-        if term_rows is not None and len(term_rows) < self.max_term_rows:
-            for (w, _), hit, r in zip(encoded, hits, rows):
-                if hit and r >= 0:
-                    term_rows[found[w]] = r
-        return found
+        return {w: r for (w, _), hit, r in zip(encoded, hits, self.rows[pos].tolist()) if hit}
 
 
 _word_table: WordTable | None = None
@@ -157,7 +198,7 @@ def words(text: str) -> list[str]:
 
 def analyze(text: str, lang: str | None = None) -> list[str]:
     """Lowercase, split into words, drop stopwords, stem (in the text's language when known)."""
-    language = stemmer_language(lang)
+    language = stemmer_language(lang) if lang else WORD_TABLE_LANGUAGE
     # Each distinct word is stemmed once per process: stemming dominates build time otherwise.
     cache = _caches.setdefault(language, {})
     raw = words(text)

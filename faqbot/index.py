@@ -11,8 +11,8 @@ and a reader never sees half of an index. Arrays are memory-mapped on load, so l
 milliseconds and worker processes share the same pages.
 
 Besides the term table and each field's postings, a version holds a word table (words.npy, sorted
-raw words, and words.terms.npy, each one's term row or -1 for a stopword): every English word the
-build analysed. Loading an index hands it to faqbot.analyze, which looks a question's words up
+raw words; words.terms.npy, each one's term row or -1 for a stopword; words.slots.npy, a hash
+table over them): every English word the build analysed. Loading an index hands it to faqbot.analyze, which looks a question's words up
 there before stemming, so a fresh process answers without importing nltk. It is only a cache
 (older indexes without it load and answer the same), hence no format version change.
 """
@@ -35,7 +35,7 @@ from typing import Iterable
 import numpy as np
 
 from .analyze import (
-    ANALYZER_VERSION, WORD_TABLE_LANGUAGE, WordTable, stemmer_language, token, use_word_table, words,
+    ANALYZER_VERSION, WORD_TABLE_LANGUAGE, WordTable, hash_slots, stemmer_language, token, use_word_table, words,
 )
 from .bm25 import B, EPSILON, K1, Postings, Tiers, count_pairs, postings_from_chunks, top_tiers
 from .errors import IndexInvalid, IndexMissing
@@ -370,6 +370,7 @@ class IndexWriter:
             "passages.offsets": np.array(self.offsets, dtype=np.int64),
             "words": word_table,
             "words.terms": word_rows,
+            "words.slots": hash_slots(word_table),
             **extra_arrays,
         }
         n_terms = len(terms)
@@ -608,7 +609,7 @@ class Index:
         index = cls(index_dir, manifest, arrays, store)
         if "words" in arrays and len(arrays["words"]) == len(arrays.get("words.terms", ())):
             use_word_table(WordTable(arrays["words"], arrays["words.terms"], index.terms,
-                                     index._term_ids, TERM_CACHE_SIZE))
+                                     index._term_ids, TERM_CACHE_SIZE, arrays.get("words.slots")))
         return index
 
     def term_id(self, term: str) -> int | None:

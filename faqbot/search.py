@@ -6,7 +6,6 @@ import math
 import weakref
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -29,20 +28,19 @@ class Hit(NamedTuple):
 
 @dataclass(frozen=True)
 class Query:
-    """An analysed question: its terms with counts and their ids in the index (None if unknown)."""
+    """An analysed question: its terms with counts, their ids in the index (None if unknown),
+    and known: term id -> count for the terms the index has."""
 
     terms: Counter
     ids: dict[str, int | None]
-
-    @cached_property
-    def known(self) -> dict[int, int]:
-        return {self.ids[t]: c for t, c in self.terms.items() if self.ids[t] is not None}
+    known: dict[int, int]
 
 
 def parse_query(index: Index, question: str) -> Query:
     """Analyse a question with the index's analyzer and look its terms up."""
     terms = Counter(analyze(question))
-    return Query(terms=terms, ids=dict(zip(terms, index.term_ids(list(terms)))))
+    ids = dict(zip(terms, index.term_ids(list(terms))))
+    return Query(terms=terms, ids=ids, known={i: terms[t] for t, i in ids.items() if i is not None})
 
 
 _buffers = kernel.Buffers()  # per-thread scratch, zero again after each query
@@ -224,35 +222,68 @@ TIERED_FROM_PASSAGES = 300_000
 RANGE_WIDTH = 16_384
 
 
-def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int, int], k: int, kernels) -> list[Hit]:
-    """best_passages with the compiled kernel (see kernels.top_k and kernels.tiered_top_k)."""
+class _Plan(NamedTuple):
+    """What the compiled kernel needs of a loaded index to search some fields (see _plan)."""
+
+    tiered: bool  # range by range over the top tiers (kernels.tiered_top_k), else kernels.top_k
+    arrays: tuple  # the kernel's leading arguments: postings, idf and bounds
+    weight0: float  # the first field's weight
+    weight1: float | None  # the second field's, None when one field is searched
+
+
+_plans: "weakref.WeakKeyDictionary[Index, dict]" = weakref.WeakKeyDictionary()
+
+
+def _plan(index: Index, fields: dict[str, float], kernels) -> _Plan:
+    """The kernel plan for index and fields, made once per loaded index: per question, only its
+    terms and counts are left to prepare."""
+    plans = _plans.get(index)
+    if plans is None:
+        plans = _plans[index] = {}
+    key = tuple(fields.items())
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = _make_plan(index, fields, kernels)
+    return plan
+
+
+def _make_plan(index: Index, fields: dict[str, float], kernels) -> _Plan:
     names = list(fields)
     main = index.fields[names[0]]
     # One field: the other lists get scale 0; any other field of the index does (its bounds are cached).
     other = index.fields[names[1]] if len(names) == 2 else next(
         (p for f, p in index.fields.items() if f != names[0]), main)
-    terms = np.fromiter(term_counts, np.int64, len(term_counts))
-    counts = np.fromiter(term_counts.values(), np.float64, len(term_counts))
-    other_scales = counts * fields[names[-1]] if len(names) == 2 else np.zeros(len(counts))
-    acc, seen, touched = _buffers.get(index.n_passages)
     bound0, bound1 = _term_bounds(main, kernels), _term_bounds(other, kernels)
+    weight1 = fields[names[1]] if len(names) == 2 else None
     tiers = getattr(index, "tiers", None)
     if (tiers is not None and names[0] == TIERED_FIELD and (len(names) == 1 or names[1] == SIDE_FIELD)
             and index.n_passages >= TIERED_FROM_PASSAGES):
+        return _Plan(True, (main.indptr, main.docs, main.weights, main.idf, bound0,
+                            tiers.indptr, tiers.docs, tiers.weights, tiers.qweights, tiers.floor,
+                            tiers.rest_bound, tiers.top_bound,
+                            other.indptr, other.docs, other.weights, other.idf, bound1), fields[names[0]], weight1)
+    return _Plan(False, (main.indptr, main.docs, main.weights, main.idf, bound0,
+                         other.indptr, other.docs, other.weights, other.idf, bound1,
+                         _pair_bounds(main, other, kernels)), fields[names[0]], weight1)
+
+
+def _compiled_best(index: Index, fields: dict[str, float], term_counts: dict[int, int], k: int, kernels) -> list[Hit]:
+    """best_passages with the compiled kernel (see kernels.top_k and kernels.tiered_top_k)."""
+    plan = _plan(index, fields, kernels)
+    terms = np.fromiter(term_counts, np.int64, len(term_counts))
+    counts = np.fromiter(term_counts.values(), np.float64, len(term_counts))
+    scales0 = counts if plan.weight0 == 1 else counts * plan.weight0
+    scales1 = (np.zeros(len(counts)) if plan.weight1 is None else counts if plan.weight1 == 1
+               else counts * plan.weight1)
+    acc, seen, touched = _buffers.get(index.n_passages)
+    if plan.tiered:
         width = min(RANGE_WIDTH, index.n_passages)
         cand = touched[width:2 * width] if len(touched) >= 2 * width else np.empty(width, np.int32)
-        docs, scores = kernels.tiered_top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
-                                            tiers.indptr, tiers.docs, tiers.weights, tiers.qweights, tiers.floor,
-                                            tiers.rest_bound, tiers.top_bound,
-                                            other.indptr, other.docs, other.weights, other.idf, bound1,
-                                            terms, counts * fields[names[0]], other_scales, k, index.n_passages,
+        docs, scores = kernels.tiered_top_k(*plan.arrays, terms, scales0, scales1, k, index.n_passages,
                                             width, acc, seen, touched, cand)
-        return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
-    docs, scores = kernels.top_k(main.indptr, main.docs, main.weights, main.idf, bound0,
-                                 other.indptr, other.docs, other.weights, other.idf, bound1,
-                                 _pair_bounds(main, other, kernels),
-                                 terms, counts * fields[names[0]], other_scales, k, acc, seen, touched)
-    return [Hit(d, s) for d, s in zip(docs.tolist(), scores.tolist())]
+    else:
+        docs, scores = kernels.top_k(*plan.arrays, terms, scales0, scales1, k, acc, seen, touched)
+    return list(map(Hit, docs.tolist(), scores.tolist()))
 
 
 def _pruned(index: Index, acc: np.ndarray, lists: list[_List], total: int, k: int) -> list[Hit]:

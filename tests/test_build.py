@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given, settings, strategies as st
 
 from faqbot import analyze as analyzer
 from faqbot.index import FIELDS, Index, IndexWriter
@@ -59,7 +60,7 @@ def test_parallel_serial_and_token_builds_write_the_same_index(tmp_path):
     langs = [random.Random(i).choice([None, "en", "de", "fr-CA"]) for i in range(len(items))]
     serial = files(build(tmp_path / "s", items, "serial", langs))
     parallel = files(build(tmp_path / "p", items, "parallel", langs))
-    tokens = files(build(tmp_path / "t", items, "tokens", langs), skip=("words.npy", "words.terms.npy"))
+    tokens = files(build(tmp_path / "t", items, "tokens", langs), skip=("words.npy", "words.terms.npy", "words.slots.npy"))
     assert serial == parallel
     assert {k: v for k, v in serial.items() if not k.startswith("words.")} == tokens
 
@@ -74,6 +75,36 @@ def test_word_table_holds_each_english_word_with_its_stemmed_token(tmp_path):
         assert (index.terms[row].decode() if row >= 0 else "") == expected
     seen = {w.encode() for p in items for text in (p.text, p.title, p.section, p.question or "") for w in analyzer.words(text)}
     assert set(table.tolist()) == {w for w in seen if len(w) < 40}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=12).filter(lambda b: not b.endswith(b"\0")), max_size=300, unique=True),
+       st.lists(st.binary(max_size=12), max_size=20))
+def test_hash_slots_find_every_key_and_nothing_else(keys, others):
+    table = np.array(sorted(keys), dtype="S12")
+    slots = analyzer.hash_slots(table)
+    assert slots[-1] == -1 and sorted(slots[slots >= 0].tolist()) == list(range(len(keys)))
+    words = word_table_for(table)
+    for row, key in enumerate(table.tolist()):
+        assert words._hashed([("w", key)]) == {"w": row}
+    for key in others if len(keys) else ():
+        assert words._hashed([("w", key)]) == words._searched([("w", key)])
+
+
+def word_table_for(table: np.ndarray) -> analyzer.WordTable:
+    rows = np.arange(len(table), dtype=np.int32)
+    return analyzer.WordTable(table, rows, table, slots=analyzer.hash_slots(table))
+
+
+def test_word_table_lookups_hashed_and_searched_agree(tmp_path):
+    index = Index.load(build(tmp_path / "ix", passages(200), "serial"))
+    table, rows, slots = index.arrays["words"], index.arrays["words.terms"], index.arrays["words.slots"]
+    hashed = analyzer.WordTable(table, rows, index.terms, slots=slots)
+    searched = analyzer.WordTable(table, rows, index.terms)
+    assert hashed.slots is not None and searched.slots is None
+    queries = [w.decode() for w in table.tolist()] + ["unseen", "Café", "x" * 60, "", "refunds"]
+    assert hashed.lookup(queries) == searched.lookup(queries)
+    assert len(hashed.lookup(queries)) == len(table)
 
 
 def test_analyze_with_a_word_table_equals_stemming(tmp_path, monkeypatch):
@@ -112,8 +143,6 @@ def test_postings_do_not_depend_on_chunking(tmp_path, monkeypatch):
         assert np.load(tmp_path / "b" / "data" / json.loads((tmp_path / "b" / "manifest.json").read_text())["version"]
                        / f"{field}.docs.npy").dtype == np.int32
 
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from faqbot.index import TermCoder, encode_term, index_text  # noqa: E402
 
