@@ -73,6 +73,19 @@ def add_list(docs, weights, start, stop, scale, acc, seen, touched, n):
 
 
 @njit(cache=True, nogil=True)
+def add_positive(docs, weights, start, stop, scale, acc, touched, n):
+    """add_list for weights * scale > 0: a doc is new while its acc is 0, so no seen flags are
+    needed, and it is listed without a branch (touched needs one entry of room past the docs)."""
+    for p in range(start, stop):
+        d = docs[p]
+        a = acc[d]
+        touched[n] = d
+        n += a == 0.0
+        acc[d] = a + weights[p] * scale
+    return n
+
+
+@njit(cache=True, nogil=True)
 def exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k, acc, seen, touched):
     """The k best docs by summed weight*scale, adding every posting into acc (any weights, even < 0).
 
@@ -121,6 +134,25 @@ def term_bounds(indptr, weights):
         if indptr[t + 1] > indptr[t]:
             out[t] = weights[indptr[t]:indptr[t + 1]].max()
     return out
+
+
+@njit(cache=True, nogil=True)
+def exhaustive_positive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k, acc, touched):
+    """exhaustive() for weights * scale > 0, without seen flags (add_positive): about a fifth faster."""
+    n = 0
+    for i in range(len(starts)):
+        docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
+        n = add_positive(docs, weights, starts[i], stops[i], scales[i], acc, touched, n)
+    heap_scores = np.empty(min(k, n), np.float64)
+    heap_docs = np.empty(min(k, n), np.int64)
+    size = 0
+    for i in range(n):
+        d = touched[i]
+        v = acc[d]
+        if size < len(heap_scores) or worse(heap_scores[0], heap_docs[0], v, d):
+            size = offer(heap_scores, heap_docs, size, v, d)
+        acc[d] = 0.0
+    return best_first(heap_scores, heap_docs, size)
 
 
 PROBE = 3  # times k: the best partially scored docs whose full scores raise theta early
@@ -195,8 +227,8 @@ def still_reaching(acc, docs, n, out, rest, theta, strict):
 
 
 @njit(cache=True, nogil=True)
-def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, bounds, ends, k, acc, seen, touched):
-    """The k best docs by summed weight*scale (all >= 0), term at a time with MaxScore pruning.
+def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, bounds, ends, k, acc, touched):
+    """The k best docs by summed weight*scale (all > 0), term at a time with MaxScore pruning.
 
     Lists as in exhaustive(), in groups (a term's lists in both fields; ends[i]: list i closes
     its group) sorted by group bound descending; bounds[i] is what list i may add at most, given
@@ -222,7 +254,7 @@ def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, boun
     i = 0
     while i < m:
         docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
-        n = add_list(docs, weights, starts[i], stops[i], scales[i], acc, seen, touched, n)
+        n = add_positive(docs, weights, starts[i], stops[i], scales[i], acc, touched, n)
         i += 1
         if i == m or n < k or not ends[i - 1]:
             continue
@@ -257,8 +289,9 @@ def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, boun
         else:
             for p in range(start, stop):
                 d = docs[p]
-                if seen[d]:
-                    acc[d] += weights[p] * scale
+                a = acc[d]
+                if a != 0.0:  # touched: weights are > 0
+                    acc[d] = a + weights[p] * scale
         i += 1
         if c >= k:
             theta = max(theta, kth_best(acc, cand, c, k))
@@ -271,9 +304,7 @@ def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, boun
         if size < len(heap_scores) or worse(heap_scores[0], heap_docs[0], acc[d], d):
             size = offer(heap_scores, heap_docs, size, acc[d], d)
     for j in range(n):
-        d = touched[j]
-        acc[d] = 0.0
-        seen[d] = False
+        acc[touched[j]] = 0.0
     return best_first(heap_scores, heap_docs, size)
 
 
@@ -292,22 +323,23 @@ def pair_bounds(indptr0, docs0, weights0, bound0, indptr1, docs1, weights1, boun
 
 @njit(cache=True, nogil=True)
 def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1, bound1, bound01,
-          terms, scales0, scales1, k, acc, seen, touched):
+          terms, scales0, scales1, k, prune, acc, seen, touched):
     """The k best passages for terms: field 0's lists plus field 1's (scale 0 leaves a list out),
-    term at a time (pruned; exhaustive when a weight can be negative: BM25Okapi's idf floor below zero).
+    term at a time: pruned if prune, else exhaustive; exhaustive with seen flags when a weight can
+    be 0 or negative (BM25Okapi's idf at or below zero).
 
     bound0/bound1: each term's largest weight per field; bound01: of both fields' weights summed
-    (pair_bounds).
+    (pair_bounds; only pruning needs it exact, else any per-term array of bounds orders the lists).
     """
     nt = len(terms)
-    negative = False
+    positive = True  # every weight * scale > 0: not so where BM25Okapi's idf is 0 or floored below 0
     group_bound = np.zeros(nt)
     for j in range(nt):
         t = terms[j]
         has0 = scales0[j] != 0 and indptr0[t + 1] > indptr0[t]
         has1 = scales1[j] != 0 and indptr1[t + 1] > indptr1[t]
-        if (has0 and (idf0[t] < 0 or scales0[j] < 0)) or (has1 and (idf1[t] < 0 or scales1[j] < 0)):
-            negative = True
+        if (has0 and (idf0[t] <= 0 or scales0[j] < 0)) or (has1 and (idf1[t] <= 0 or scales1[j] < 0)):
+            positive = False
         if has0 and has1:
             if scales0[j] == scales1[j]:
                 group_bound[j] = bound01[t] * scales0[j]
@@ -340,11 +372,14 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
             m += 1
         if m > first:
             ends[m - 1] = True
-    if negative:
+    if not positive:
         return exhaustive(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
                           k, acc, seen, touched)
+    if not prune:
+        return exhaustive_positive(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
+                                   k, acc, touched)
     return pruned(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
-                  bounds[:m], ends[:m], k, acc, seen, touched)
+                  bounds[:m], ends[:m], k, acc, touched)
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -46,13 +46,14 @@ def _compile():
 
 
 class Buffers(threading.local):
-    """Per-thread scratch space sized to the index: scores, touched flags and the touched list."""
+    """Per-thread scratch space sized to the index: scores, touched flags and the touched list (one
+    entry longer: kernels.add_positive writes one past the docs it lists)."""
 
     def __init__(self):
         self.n = -1
 
     def get(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.n != n:
-            self.acc, self.seen, self.touched = np.zeros(n), np.zeros(n, np.bool_), np.empty(n, np.int32)
+            self.acc, self.seen, self.touched = np.zeros(n), np.zeros(n, np.bool_), np.empty(n + 1, np.int32)
             self.n = n
         return self.acc, self.seen, self.touched

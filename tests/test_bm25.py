@@ -69,7 +69,7 @@ class _PostingsOnly:
         return float(postings.weights[lo:hi].max())
 
 
-@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled"])
+@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled", "compiled-pruned"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora, query=queries, k=st.integers(1, 5))
 def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, corpus, query, k):
@@ -81,6 +81,7 @@ def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, c
     compiled = isinstance(prune_from, str)
     monkeypatch.setattr(kernel, "_kernels", compiled_kernel if compiled else None)
     monkeypatch.setattr(search, "PRUNE_FROM_POSTINGS", 0 if compiled else prune_from)
+    monkeypatch.setattr(search, "PRUNE_FROM_PASSAGES", 0 if prune_from == "compiled-pruned" else 10**9)
     index = _PostingsOnly(corpus)
     hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, {"body": 1.0})
     expected = BM25Okapi(corpus).get_scores(query)
@@ -102,7 +103,7 @@ def compiled_kernel():
     return kernels
 
 
-@pytest.mark.parametrize("path", ["numpy", "compiled"])
+@pytest.mark.parametrize("path", ["numpy", "compiled", "compiled-pruned"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora, questions=corpora, query=queries, k=st.integers(1, 5), within=st.booleans())
 def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, path, corpus, questions, query, k, within):
@@ -117,6 +118,7 @@ def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, p
     if sum(map(len, corpus)) == 0 or sum(map(len, questions)) == 0:
         return
     monkeypatch.setattr(kernel, "_kernels", compiled_kernel if path.startswith("compiled") else None)
+    monkeypatch.setattr(search, "PRUNE_FROM_PASSAGES", 0 if path == "compiled-pruned" else 10**9)
     index = _PostingsOnly(corpus)
     index.fields["question"] = build_postings([[index.ids[t] for t in doc if t in index.ids] for doc in questions], len(index.ids))
     fields = {"body": 1.0, "question": 1.0}
