@@ -423,8 +423,8 @@ def chunk_seed_floor(docs0, weights0, docs1, weights1, qweights1, docs2, weights
 
 @njit(cache=True, nogil=True)
 def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weights2, sources, starts, stops,
-                      scales, qscales, lows, skips, bounds, k, n_docs, width, acc, seen, touched, cand):
-    """The k best docs by summed weight (all >= 0): MaxScore over ranges of `width` docs.
+                      scales, qscales, lows, skips, bounds, k, n_docs, width, acc, touched, cand):
+    """The k best docs by summed weight (all > 0): MaxScore over ranges of `width` docs.
 
     List i is docs/weights[starts[i]:stops[i]] of source sources[i] (see list_arrays), a doc's weight
     there weight*scales[i] + second weight*qscales[i], keeping only postings with lows[i] <= weight <
@@ -432,8 +432,9 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
     theta is a score k docs reach. The first lists, while their bounds add up to less than theta,
     cannot bring a doc into the top k alone: in each range, the other ("essential") lists are added
     into acc; the docs that can still reach theta are then completed list by list, by galloping
-    when few or by a scan of the range when many, and the ones that reach it are kept (theta rises). acc, seen, touched and cand hold `width` entries: acc zero and seen False on
-    entry and exit.
+    when few or by a scan of the range when many, and the ones that reach it are kept (theta rises).
+    acc and cand hold `width` entries, touched one more (add_positive's way: a doc is new in the
+    range while its acc is 0); acc is zero on entry and exit.
     """
     m = len(starts)
     cur = starts.copy()
@@ -456,13 +457,13 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
             docs, weights, second = list_arrays(sources[i], docs0, weights0, docs1, weights1, qweights1, docs2, weights2)
             p, stop, scale, qscale, low, skip = cur[i], stops[i], scales[i], qscales[i], lows[i], skips[i]
             while p < stop and docs[p] < limit:
-                if low <= weights[p] < skip:
+                w = weights[p]
+                if low <= w < skip:
                     j = docs[p] - base
-                    if not seen[j]:
-                        seen[j] = True
-                        touched[n] = j
-                        n += 1
-                    acc[j] += weights[p] * scale + second[p] * qscale
+                    a = acc[j]
+                    touched[n] = j
+                    n += a == 0.0
+                    acc[j] = a + w * scale + second[p] * qscale
                 p += 1
             cur[i] = p
         c = still_reaching(acc, touched, n, cand, reach[ess - 1] if ess > 0 else 0.0, theta, strict)
@@ -488,8 +489,9 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
             else:
                 for q in range(p, end):
                     j = docs[q] - base
-                    if seen[j] and low <= weights[q] < skip:
-                        acc[j] += weights[q] * scale + second[q] * qscale
+                    a = acc[j]
+                    if a != 0.0 and low <= weights[q] < skip:
+                        acc[j] = a + weights[q] * scale + second[q] * qscale
             cur[i] = end
             c = still_reaching(acc, cand, c, cand, reach[i - 1] if i > 0 else 0.0, theta, strict)
         if c > 1 and not ordered:
@@ -505,9 +507,7 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
                     while essential < m and reach[essential] <= theta:
                         essential += 1
         for t in range(n):
-            j = touched[t]
-            acc[j] = 0.0
-            seen[j] = False
+            acc[touched[t]] = 0.0
         base = limit
     return best_first(heap_scores, heap_docs, size)
 
@@ -518,7 +518,8 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
                  width, acc, seen, touched, cand):
     """top_k() with the body's long lists split into their top tier (which carries the term's
     question postings) and the rest (bm25.Tiers), searched range by range (chunked_max_score).
-    Field 2 is the question field; a term searched in the question field only keeps its plain lists. Negative weights: exhaustive(). acc, seen, touched: scratch
+    Field 2 is the question field; a term searched in the question field only keeps its plain lists.
+    Weights that can be 0 or negative (idf at or below 0): exhaustive(). acc, seen, touched: scratch
     space sized to the index (for exhaustive()); cand: `width` more."""
     nt = len(terms)
     sources = np.empty(2 * nt, np.int64)
@@ -536,7 +537,7 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
         s0, s2 = scales0[j], scales2[j]
         has0 = s0 != 0 and indptr0[t + 1] > indptr0[t]
         has2 = s2 != 0 and indptr2[t + 1] > indptr2[t]
-        negative = negative or (has0 and (idf0[t] < 0 or s0 < 0)) or (has2 and (idf2[t] < 0 or s2 < 0))
+        negative = negative or (has0 and (idf0[t] <= 0 or s0 < 0)) or (has2 and (idf2[t] <= 0 or s2 < 0))
         # Body and question: the whole tier. Body only: its body postings (weight >= floor), when
         # the floor tells them from the question-only docs (weight 0).
         if top_indptr[t + 1] > top_indptr[t] and s0 != 0 and (s2 != 0 or floor[t] > 0):
@@ -573,4 +574,4 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
     order = np.argsort(bounds[:m] / (stops[:m] - starts[:m]), kind="mergesort")
     return chunked_max_score(docs0, weights0, top_docs, top_weights, top_qweights, docs2, weights2,
                              sources[order], starts[order], stops[order], scales[order], qscales[order],
-                             lows[order], skips[order], bounds[order], k, n_docs, width, acc, seen, touched, cand)
+                             lows[order], skips[order], bounds[order], k, n_docs, width, acc, touched, cand)
