@@ -12,9 +12,10 @@ milliseconds and worker processes share the same pages.
 
 Besides the term table and each field's postings, a version holds a word table (words.npy, sorted
 raw words; words.terms.npy, each one's term row or -1 for a stopword; words.slots.npy, a hash
-table over them): every English word the build analysed. Loading an index hands it to faqbot.analyze, which looks a question's words up
-there before stemming, so a fresh process answers without importing nltk. It is only a cache
-(older indexes without it load and answer the same), hence no format version change.
+table over them): every English word the build analysed. Loading an index hands it to
+faqbot.analyze, which looks a question's words up there before stemming, so a fresh process
+answers without importing nltk. It is only a cache (older indexes without it, or without the hash
+table, load and answer the same), hence no format version change.
 """
 
 from __future__ import annotations
