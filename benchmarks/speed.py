@@ -265,10 +265,12 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool, http_sec
     from faqbot.search import warm_up
 
     compiled = warm_up(index)  # as the server does at start-up
-    from faqbot.search import TIERED_FROM_PASSAGES
+    if compiled:
+        from faqbot.search import FIELD_WEIGHTS, _plan
 
-    path = ("range by range over the top tiers" if index.tiers is not None and index.n_passages >= TIERED_FROM_PASSAGES
-            else "term at a time")
+        plan = _plan(index, FIELD_WEIGHTS, kernel.loaded())  # the path search() takes on this index
+        path = ("range by range over the top tiers" if plan.tiered
+                else "term at a time, pruned" if plan.prune else "term at a time, every posting added")
     rows.append(("query kernel", f"compiled (numba, loaded from its disk cache), {path}" if compiled
                  else "numpy (numba unavailable)"))
     for q in questions[:50]:  # warm the page cache and the accumulator buffer

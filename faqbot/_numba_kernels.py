@@ -86,6 +86,21 @@ def add_positive(docs, weights, start, stop, scale, acc, touched, n):
 
 
 @njit(cache=True, nogil=True)
+def take_best(acc, touched, n, k):
+    """The k best of docs touched[:n] by acc, best first; acc is zeroed at them."""
+    heap_scores = np.empty(min(k, n), np.float64)
+    heap_docs = np.empty(min(k, n), np.int64)
+    size = 0
+    for i in range(n):
+        d = touched[i]
+        v = acc[d]
+        if size < len(heap_scores) or worse(heap_scores[0], heap_docs[0], v, d):
+            size = offer(heap_scores, heap_docs, size, v, d)
+        acc[d] = 0.0
+    return best_first(heap_scores, heap_docs, size)
+
+
+@njit(cache=True, nogil=True)
 def exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k, acc, seen, touched):
     """The k best docs by summed weight*scale, adding every posting into acc (any weights, even < 0).
 
@@ -97,16 +112,9 @@ def exhaustive(docs0, weights0, docs1, weights1, fields, starts, stops, scales, 
     for i in range(len(starts)):
         docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
         n = add_list(docs, weights, starts[i], stops[i], scales[i], acc, seen, touched, n)
-    heap_scores = np.empty(min(k, n), np.float64)
-    heap_docs = np.empty(min(k, n), np.int64)
-    size = 0
     for i in range(n):
-        d = touched[i]
-        if size < len(heap_scores) or worse(heap_scores[0], heap_docs[0], acc[d], d):
-            size = offer(heap_scores, heap_docs, size, acc[d], d)
-        acc[d] = 0.0
-        seen[d] = False
-    return best_first(heap_scores, heap_docs, size)
+        seen[touched[i]] = False
+    return take_best(acc, touched, n, k)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -143,16 +151,7 @@ def exhaustive_positive(docs0, weights0, docs1, weights1, fields, starts, stops,
     for i in range(len(starts)):
         docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
         n = add_positive(docs, weights, starts[i], stops[i], scales[i], acc, touched, n)
-    heap_scores = np.empty(min(k, n), np.float64)
-    heap_docs = np.empty(min(k, n), np.int64)
-    size = 0
-    for i in range(n):
-        d = touched[i]
-        v = acc[d]
-        if size < len(heap_scores) or worse(heap_scores[0], heap_docs[0], v, d):
-            size = offer(heap_scores, heap_docs, size, v, d)
-        acc[d] = 0.0
-    return best_first(heap_scores, heap_docs, size)
+    return take_best(acc, touched, n, k)
 
 
 PROBE = 3  # times k: the best partially scored docs whose full scores raise theta early
@@ -531,13 +530,14 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
     skips = np.full(2 * nt, np.inf)
     bounds = np.empty(2 * nt)
     m = 0
-    negative = False
+    positive = True  # as in top_k()
     for j in range(nt):
         t = terms[j]
         s0, s2 = scales0[j], scales2[j]
         has0 = s0 != 0 and indptr0[t + 1] > indptr0[t]
         has2 = s2 != 0 and indptr2[t + 1] > indptr2[t]
-        negative = negative or (has0 and (idf0[t] <= 0 or s0 < 0)) or (has2 and (idf2[t] <= 0 or s2 < 0))
+        if (has0 and (idf0[t] <= 0 or s0 < 0)) or (has2 and (idf2[t] <= 0 or s2 < 0)):
+            positive = False
         # Body and question: the whole tier. Body only: its body postings (weight >= floor), when
         # the floor tells them from the question-only docs (weight 0).
         if top_indptr[t + 1] > top_indptr[t] and s0 != 0 and (s2 != 0 or floor[t] > 0):
@@ -557,7 +557,7 @@ def tiered_top_k(indptr0, docs0, weights0, idf0, bound0, top_indptr, top_docs, t
         if has2:
             sources[m], starts[m], stops[m], scales[m], bounds[m] = 2, indptr2[t], indptr2[t + 1], s2, bound2[t] * s2
             m += 1
-    if negative:
+    if not positive:
         fields = np.empty(2 * nt, np.int64)
         m = 0
         for j in range(nt):

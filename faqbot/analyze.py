@@ -118,8 +118,8 @@ class WordTable:
                  max_term_rows: int = 0, slots: np.ndarray | None = None):
         self.words, self.rows, self.terms = words, rows, terms
         self.width = words.dtype.itemsize
-        self.slots = slots if slots is not None and len(slots) > _slot_mask(len(words)) else None
         self.mask = _slot_mask(len(words))
+        self.slots = slots if slots is not None and len(slots) > self.mask else None
         # The index's term -> row cache: filled here with the rows found, so that looking the
         # question's tokens up in the index (Index.term_ids) needs no second search.
         self.term_rows, self.max_term_rows = term_rows, max_term_rows

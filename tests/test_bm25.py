@@ -55,6 +55,15 @@ def test_scores_equal_bm25okapi_on_a_real_index(corpus_dir, tmp_path):
         assert best == list(np.argsort(-expected, kind="stable")[: len(best)])
 
 
+def assert_top_k(hits, expected, matching, k):
+    """hits are the k best of the matching docs by the expected (BM25Okapi) scores, up to ties."""
+    want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
+    assert len(hits) == len(want)
+    for hit, wanted in zip(hits, want):
+        assert abs(hit.score - expected[hit.doc]) <= 1e-6
+        assert hit.doc == wanted or abs(expected[hit.doc] - expected[wanted]) <= 1e-9
+
+
 class _PostingsOnly:
     """The parts of an Index that best_passages reads, over a random corpus."""
 
@@ -86,11 +95,7 @@ def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, c
     hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, {"body": 1.0})
     expected = BM25Okapi(corpus).get_scores(query)
     matching = [d for d in range(len(corpus)) if any(t in corpus[d] for t in query)]
-    want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
-    assert len(hits) == len(want)
-    for hit, wanted in zip(hits, want):
-        assert abs(hit.score - expected[hit.doc]) <= 1e-6
-        assert hit.doc == wanted or abs(expected[hit.doc] - expected[wanted]) <= 1e-9
+    assert_top_k(hits, expected, matching, k)
 
 
 @pytest.fixture(scope="module")
@@ -128,11 +133,7 @@ def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, p
     if any(kept):
         expected = expected + BM25Okapi(kept).get_scores(query)
     matching = [d for d in range(len(corpus)) if any(t in corpus[d] or t in kept[d] for t in query)]
-    want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
-    assert len(hits) == len(want)
-    for hit, wanted in zip(hits, want):
-        assert abs(hit.score - expected[hit.doc]) <= 1e-6
-        assert hit.doc == wanted or abs(expected[hit.doc] - expected[wanted]) <= 1e-9
+    assert_top_k(hits, expected, matching, k)
 
 
 TIER_WORDS = [f"t{i}" for i in range(40)]  # a larger vocabulary: most idf are positive, so pruning runs
@@ -166,11 +167,7 @@ def test_tiered_ranges_equal_summed_bm25okapi(monkeypatch, compiled_kernel, corp
     if not body_only and any(questions):
         expected = expected + BM25Okapi(questions).get_scores(query)
     matching = [d for d in range(len(corpus)) if any(t in corpus[d] or (t in questions[d] and not body_only) for t in query)]
-    want = sorted(matching, key=lambda d: (-expected[d], d))[:k]
-    assert len(hits) == len(want)
-    for hit, wanted in zip(hits, want):
-        assert abs(hit.score - expected[hit.doc]) <= 1e-6
-        assert hit.doc == wanted or abs(expected[hit.doc] - expected[wanted]) <= 1e-9
+    assert_top_k(hits, expected, matching, k)
 
 
 def test_built_index_has_top_tiers_that_partition_the_long_lists(corpus_dir, tmp_path, monkeypatch):

@@ -84,16 +84,11 @@ def test_hash_slots_find_every_key_and_nothing_else(keys, others):
     table = np.array(sorted(keys), dtype="S12")
     slots = analyzer.hash_slots(table)
     assert slots[-1] == -1 and sorted(slots[slots >= 0].tolist()) == list(range(len(keys)))
-    words = word_table_for(table)
+    words = analyzer.WordTable(table, np.arange(len(table), dtype=np.int32), table, slots=slots)
     for row, key in enumerate(table.tolist()):
         assert words._hashed([("w", key)]) == {"w": row}
     for key in others if len(keys) else ():
         assert words._hashed([("w", key)]) == words._searched([("w", key)])
-
-
-def word_table_for(table: np.ndarray) -> analyzer.WordTable:
-    rows = np.arange(len(table), dtype=np.int32)
-    return analyzer.WordTable(table, rows, table, slots=analyzer.hash_slots(table))
 
 
 def test_word_table_lookups_hashed_and_searched_agree(tmp_path):
