@@ -270,7 +270,7 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool, http_sec
 
         plan = _plan(index, FIELD_WEIGHTS, kernel.loaded())  # the path search() takes on this index
         path = ("range by range over the top tiers" if plan.tiered
-                else "term at a time, pruned" if plan.prune else "term at a time, every posting added")
+                else "term at a time, pruned" if plan.prune else "term at a time, every posting added (long lists: then every score scanned)")
     rows.append(("query kernel", f"compiled (numba, loaded from its disk cache), {path}" if compiled
                  else "numpy (numba unavailable)"))
     for q in questions[:50]:  # warm the page cache and the accumulator buffer

@@ -154,6 +154,31 @@ def exhaustive_positive(docs0, weights0, docs1, weights1, fields, starts, stops,
     return take_best(acc, touched, n, k)
 
 
+@njit(cache=True, nogil=True)
+def exhaustive_scan(docs0, weights0, docs1, weights1, fields, starts, stops, scales, k, acc):
+    """exhaustive_positive() without listing the docs: every posting is added into acc, then all
+    of acc is scanned, and zeroed, for the k best. Faster when the lists are long for the size of
+    acc: no per-posting bookkeeping, and the scan reads acc in order."""
+    for i in range(len(starts)):
+        docs, weights = (docs0, weights0) if fields[i] == 0 else (docs1, weights1)
+        scale = scales[i]
+        for p in range(starts[i], stops[i]):
+            d = docs[p]
+            acc[d] = acc[d] + weights[p] * scale  # summed as add_positive() does
+    heap_scores = np.empty(k, np.float64)
+    heap_docs = np.empty(k, np.int64)
+    size = 0
+    theta = 0.0  # a touched doc's score is > 0 (every weight * scale is)
+    for d in range(len(acc)):
+        v = acc[d]
+        if v > theta:  # docs come in order: a later one tying the k-th best ranks below it
+            size = offer(heap_scores, heap_docs, size, v, d)
+            if size == k:
+                theta = heap_scores[0]
+        acc[d] = 0.0
+    return best_first(heap_scores, heap_docs, size)
+
+
 PROBE = 3  # times k: the best partially scored docs whose full scores raise theta early
 GALLOP = 16  # a candidate probed by galloping costs about this many postings of a full scan
 
@@ -328,10 +353,11 @@ def pair_bounds(indptr0, docs0, weights0, bound0, indptr1, docs1, weights1, boun
 
 @njit(cache=True, nogil=True)
 def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1, bound1, bound01,
-          terms, scales0, scales1, k, prune, acc, seen, touched):
+          terms, scales0, scales1, k, prune, scan_from, acc, seen, touched):
     """The k best passages for terms: field 0's lists plus field 1's (scale 0 leaves a list out),
-    term at a time: pruned if prune, else exhaustive; exhaustive with seen flags when a weight can
-    be 0 or negative (BM25Okapi's idf at or below zero).
+    term at a time: pruned if prune, else exhaustive, scanning all of acc (exhaustive_scan) when
+    the lists hold more than len(acc) / scan_from postings (scan_from 0: never); exhaustive with
+    seen flags when a weight can be 0 or negative (BM25Okapi's idf at or below zero).
 
     bound0/bound1: each term's largest weight per field; bound01: of both fields' weights summed
     (pair_bounds; only pruning needs it exact, else any per-term array of bounds orders the lists).
@@ -380,6 +406,9 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
     if not positive:
         return exhaustive(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
                           k, acc, seen, touched)
+    if not prune and (stops[:m] - starts[:m]).sum() * scan_from > len(acc):
+        return exhaustive_scan(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
+                               k, acc)
     if not prune:
         return exhaustive_positive(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
                                    k, acc, touched)

@@ -78,11 +78,12 @@ class _PostingsOnly:
         return float(postings.weights[lo:hi].max())
 
 
-@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled", "compiled-pruned"])
+@pytest.mark.parametrize("prune_from", [0, 10**9, "compiled", "compiled-scan", "compiled-pruned"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora, query=queries, k=st.integers(1, 5))
 def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, corpus, query, k):
-    """The query path's top-k (numpy with MaxScore pruning forced on and off; compiled) is BM25Okapi's, up to ties."""
+    """The query path's top-k (numpy with MaxScore pruning forced on and off; compiled: listing the
+    passages touched, scanning all scores, or pruned) is BM25Okapi's, up to ties."""
     from faqbot import kernel
 
     if sum(map(len, corpus)) == 0:
@@ -91,6 +92,7 @@ def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, c
     monkeypatch.setattr(kernel, "_kernels", compiled_kernel if compiled else None)
     monkeypatch.setattr(search, "PRUNE_FROM_POSTINGS", 0 if compiled else prune_from)
     monkeypatch.setattr(search, "PRUNE_FROM_PASSAGES", 0 if prune_from == "compiled-pruned" else 10**9)
+    monkeypatch.setattr(search, "SCAN_FROM", 10**9 if prune_from == "compiled-scan" else 0)
     index = _PostingsOnly(corpus)
     hits = best_passages(index, Counter(index.ids[t] for t in query if t in index.ids), k, {"body": 1.0})
     expected = BM25Okapi(corpus).get_scores(query)
@@ -108,11 +110,11 @@ def compiled_kernel():
     return kernels
 
 
-@pytest.mark.parametrize("path", ["numpy", "compiled", "compiled-pruned"])
+@pytest.mark.parametrize("path", ["numpy", "compiled", "compiled-scan", "compiled-pruned"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corpus=corpora, questions=corpora, query=queries, k=st.integers(1, 5), within=st.booleans())
 def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, path, corpus, questions, query, k, within):
-    """Every query path (numpy; compiled, pruned or exhaustive) gives the top k of body + question
+    """Every query path (numpy; compiled: listing, scanning or pruned) gives the top k of body + question
     BM25Okapi, whether or not each question's words are among its passage's (in a real index the
     body holds the question)."""
     from faqbot import kernel
@@ -124,6 +126,7 @@ def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, p
         return
     monkeypatch.setattr(kernel, "_kernels", compiled_kernel if path.startswith("compiled") else None)
     monkeypatch.setattr(search, "PRUNE_FROM_PASSAGES", 0 if path == "compiled-pruned" else 10**9)
+    monkeypatch.setattr(search, "SCAN_FROM", 10**9 if path == "compiled-scan" else 0)
     index = _PostingsOnly(corpus)
     index.fields["question"] = build_postings([[index.ids[t] for t in doc if t in index.ids] for doc in questions], len(index.ids))
     fields = {"body": 1.0, "question": 1.0}
