@@ -234,31 +234,23 @@ def mem_available_mb() -> float:
 # ---------------------------------------------------------------- the benchmark
 
 
-def head_to_head(questions, parsed, their_ids, index, theirs, body_only) -> tuple[str, str]:
-    """faqbot and bm25s timed on each question back to back, in turn first (so drift in the
-    machine's speed, which moves every figure here by a third between runs, hits both alike)."""
-    from faqbot.search import search
-
-    calls = {"search": lambda i: search(index, questions[i], K), "body": lambda i: body_only(parsed[i]),
-             "bm25s": lambda i: theirs(their_ids[i])}
+def head_to_head(calls: dict, items: list) -> dict[str, dict]:
+    """Percentiles of each of calls (name -> function of an item), timed on each item back to back,
+    in turn first (so drift in the machine's speed, which moves every figure here by a third
+    between runs, hits them alike)."""
     times: dict[str, list[float]] = {name: [] for name in calls}
     order = list(calls)
     gc.disable()
     try:
-        for i in (i for i in range(len(questions)) if their_ids[i]):
+        for item in items:
             order = order[1:] + order[:1]
             for name in order:
                 t = time.perf_counter()
-                calls[name](i)
+                calls[name](item)
                 times[name].append(time.perf_counter() - t)
     finally:
         gc.enable()
-    got = {name: percentiles(v) for name, v in times.items()}
-    ours, body, theirs = got["search"], got["body"], got["bm25s"]
-    return ("faqbot vs bm25s numba, interleaved question by question (words already seen)",
-            f"p50 / p99: search() {ms(ours['p50'])} / {ms(ours['p99'])}, body field only {ms(body['p50'])} / "
-            f"{ms(body['p99'])}, bm25s {ms(theirs['p50'])} / {ms(theirs['p99'])}: "
-            f"{faster(theirs['p50'], ours['p50'])} (search()), {faster(theirs['p50'], body['p50'])} (body field only)")
+    return {name: percentiles(v) for name, v in times.items()}
 
 
 def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool, http_seconds: int = 10) -> list[tuple[str, str]]:
@@ -422,7 +414,16 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool, http_sec
         rows.append((f"faqbot vs bm25s {backend} at the median",
                      f"{faster(theirs['p50'], ours['p50'])} (search()), {faster(theirs['p50'], body['p50'])} (body field only)"))
         if backend == "numba":
-            rows.append(head_to_head(questions, parsed, bm25s_query_ids, index, retrieve, body_only))
+            got = head_to_head({"search": lambda i: search(index, questions[i], K),
+                                "body": lambda i: body_only(parsed[i]),
+                                "bm25s": lambda i: retrieve(bm25s_query_ids[i])},
+                               [i for i, ids in enumerate(bm25s_query_ids) if ids])
+            mine, body_mine, theirs = got["search"], got["body"], got["bm25s"]
+            rows.append(("faqbot vs bm25s numba, interleaved question by question (words already seen)",
+                         f"p50 / p99: search() {ms(mine['p50'])} / {ms(mine['p99'])}, body field only "
+                         f"{ms(body_mine['p50'])} / {ms(body_mine['p99'])}, bm25s {ms(theirs['p50'])} / "
+                         f"{ms(theirs['p99'])}: {faster(theirs['p50'], mine['p50'])} (search()), "
+                         f"{faster(theirs['p50'], body_mine['p50'])} (body field only)"))
         del retriever
         gc.collect()
     del corpus

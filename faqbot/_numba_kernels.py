@@ -406,10 +406,10 @@ def top_k(indptr0, docs0, weights0, idf0, bound0, indptr1, docs1, weights1, idf1
     if not positive:
         return exhaustive(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
                           k, acc, seen, touched)
-    if not prune and (stops[:m] - starts[:m]).sum() * scan_from > len(acc):
-        return exhaustive_scan(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
-                               k, acc)
     if not prune:
+        if (stops[:m] - starts[:m]).sum() * scan_from > len(acc):
+            return exhaustive_scan(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
+                                   k, acc)
         return exhaustive_positive(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
                                    k, acc, touched)
     return pruned(docs0, weights0, docs1, weights1, fields[:m], starts[:m], stops[:m], scales[:m],
