@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Request, current_app, g, jsonify, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from . import limits, openapi, reindex
@@ -49,21 +50,49 @@ def _index():
     return index
 
 
-def _valid_unicode(data: dict) -> bool:
-    """False if the body holds a lone surrogate (JSON may escape one: "\ud800"), which no UTF-8 store accepts."""
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with a body nested too deeply for the parser (RecursionError) read as invalid JSON."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("it is nested too deeply") from None
+
+
+class ApiRequest(Request):
+    """Flask's request, with a JSON body that does not parse answered as a 400 JSON error."""
+
+    def on_json_loading_failed(self, e: ValueError | None):
+        if e is None:
+            return super().on_json_loading_failed(e)
+        raise ApiError(f"The request body is not valid JSON ({e}).")
+
+
+def _unicode_problem(data: dict) -> str | None:
+    """Why a parsed body cannot be stored as UTF-8 text (a lone surrogate escape: "\ud800"), or None."""
     try:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return "The request body must be valid Unicode text (it has a lone surrogate escape)."
+    except RecursionError:
+        return "The request body is not valid JSON: it is nested too deeply."
+    return None
+
+
+def _parse_json_body() -> None:
+    """before_request: a JSON body that does not parse is a 400 here, before any view sees it."""
+    if request.is_json and request.get_data(cache=True):  # over the size limit: 413 from get_data
+        request.get_json()  # parsed once and cached for the view; ApiRequest raises the 400
 
 
 def _json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError("The request body must be a JSON object.")
-    if not _valid_unicode(data):
-        raise ApiError("The request body must be valid Unicode text (it has a lone surrogate escape).")
+    problem = _unicode_problem(data)
+    if problem:
+        raise ApiError(problem)
     return data
 
 
@@ -123,10 +152,10 @@ class FastAsk:
         body = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if the request goes there
         try:
-            data = json.loads(body)
-        except ValueError:
+            data = self.app.json.loads(body)
+        except ValueError:  # Flask answers it: 400 from _parse_json_body
             return self.wsgi_app(environ, start_response)
-        if not isinstance(data, dict) or not _valid_unicode(data):
+        if not isinstance(data, dict) or _unicode_problem(data):
             return self.wsgi_app(environ, start_response)
         extensions = self.app.extensions
         limiter = extensions.get("faqbot.limiter")
@@ -252,6 +281,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; tests and embedders pass overrides such as {"index_dir": ...}."""
     settings = load_settings(overrides)
     app = Flask(__name__, static_folder=None)
+    app.json = JSONProvider(app)
+    app.request_class = ApiRequest
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
     app.extensions["faqbot.settings"] = settings
@@ -263,6 +294,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(report_page)  # GET /admin/report (off without admin_token)
     limits.install(app, settings)
+    app.before_request(_parse_json_body)  # after the rate limit: a bad body is counted too
     openapi.install(app)
     reindex.install(app, settings)  # POST /api/reindex, GET /api/reindex/status, X-Faqbot-Index-Version
     app.wsgi_app = FastAsk(app, app.wsgi_app)

@@ -94,11 +94,15 @@ def test_only_one_reindex_at_a_time(admin, index_dir):
     wait_for_job(admin)
 
 
-@pytest.mark.parametrize("body", ['{"full": "yes"}', "[1]", "not json"])
-def test_reindex_rejects_a_bad_body(admin, body):
+@pytest.mark.parametrize("body, error", [
+    ('{"full": "yes"}', 'The body must be empty or a JSON object like {"full": true}.'),
+    ("[1]", 'The body must be empty or a JSON object like {"full": true}.'),
+    ("not json", "The request body is not valid JSON (Expecting value: line 1 column 1 (char 0))."),
+])
+def test_reindex_rejects_a_bad_body(admin, body, error):
     response = admin.post("/api/reindex", headers={**AUTH, "Content-Type": "application/json"}, data=body)
     assert response.status_code == 400
-    assert response.get_json() == {"error": 'The body must be empty or a JSON object like {"full": true}.'}
+    assert response.get_json() == {"error": error}
 
 
 def test_failed_reindex_is_reported_and_the_old_index_keeps_serving(admin, corpus_dir):
