@@ -36,7 +36,8 @@ from .errors import IndexInvalid, IndexMissing
 from .index import FIELDS, Index, IndexWriter, encode_term, index_text, store_line
 from .model import Passage
 from .pipeline import IndexReport, nothing_to_index, passage_tokens
-from .read import DEFAULT_BASE_URL, EXTENSIONS, MAX_FILE_BYTES, Skipped, decode, find_sources, parse_document, slugify
+from .read import (DEFAULT_BASE_URL, EXTENSIONS, MAX_FILE_BYTES, Skipped, decode, find_sources, parse_document,
+                   read_file_bytes, slugify)
 from .semantic import embedding_texts, vector_arrays
 
 CACHE_FILE = "cache.sqlite"
@@ -46,8 +47,8 @@ FILES_ORIGIN = "files"
 # read it: a write in the same clock tick as our read would otherwise go unnoticed ("racy git").
 RACY_NS = 2_000_000_000
 BATCH = 256  # sources handed to the index writer at once
-_CODE = ("read.py", "read_text.py", "read_markdown.py", "read_html.py", "extract.py", "analyze.py",
-         "stopwords.py", "model.py", "incremental.py")
+_CODE = ("read.py", "read_text.py", "read_markdown.py", "markdown_inline.py", "read_html.py", "extract.py",
+         "analyze.py", "stopwords.py", "model.py", "incremental.py")
 
 
 class IndexBusy(FaqbotError):
@@ -290,10 +291,9 @@ def _read_file(entry: Entry, path: str, st: os.stat_result) -> tuple[Entry, byte
         entry.skip = f"too large ({st.st_size / 1e6:.1f} MB > 10 MB)"
         return entry, None
     try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        entry.skip = f"cannot read: {err.strerror or err}"
+        data = read_file_bytes(path)
+    except SkipFile as err:
+        entry.skip = str(err)
         return entry, None
     entry.sha256 = hashlib.sha256(data).hexdigest()
     return entry, data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -65,11 +66,13 @@ def find_sources(paths: list[str | Path]) -> tuple[list[Source], list[Skipped]]:
 
 
 def _walk(given: Path, skipped: list[Skipped]) -> Iterator[Path]:
-    if given.is_file():
-        if given.suffix.lower() in EXTENSIONS:
-            yield given
-        else:
+    if not given.is_dir():
+        if given.suffix.lower() not in EXTENSIONS:
             skipped.append(Skipped(str(given), f"unsupported file type {given.suffix or '(none)'}"))
+        elif problem := _not_regular(given):
+            skipped.append(Skipped(str(given), problem))
+        else:
+            yield given
         return
     real_root = given.resolve()
     for folder, dirs, files in os.walk(given, followlinks=False):
@@ -83,7 +86,51 @@ def _walk(given: Path, skipped: list[Skipped]) -> Iterator[Path]:
             if path.is_symlink() and not path.resolve().is_relative_to(real_root):
                 skipped.append(Skipped(str(path), "link points outside the source folder"))
                 continue
+            if problem := _not_regular(path):
+                skipped.append(Skipped(str(path), problem))
+                continue
             yield path
+
+
+_NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                (stat.S_ISBLK, "a device"), (stat.S_ISDIR, "a folder"))
+
+
+def _not_regular(path: str | Path, mode: int | None = None) -> str | None:
+    """Why path is not a regular file we may open (reading a pipe or a device could block forever)."""
+    if mode is None:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return None  # the reader reports why it cannot be read
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _NOT_REGULAR if test(mode)), "a special file")
+    return f"not a regular file ({kind})"
+
+
+def read_file_bytes(path: str | Path) -> bytes:
+    """The bytes of one regular file (at most MAX_FILE_BYTES + 1); SkipFile with the reason otherwise.
+
+    Checked before opening (a device is never opened), opened without blocking and checked again on
+    the open file, so a file swapped for a pipe in between cannot hang the reader.
+    """
+    if problem := _not_regular(path):
+        raise SkipFile(problem)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as err:
+        raise SkipFile(f"cannot read: {err.strerror or err}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if problem := _not_regular(path, info.st_mode):
+            raise SkipFile(problem)
+        if info.st_size > MAX_FILE_BYTES:
+            raise SkipFile(f"too large ({info.st_size / 1e6:.1f} MB > 10 MB)")
+        try:
+            return f.read(MAX_FILE_BYTES + 1)
+        except OSError as err:
+            raise SkipFile(f"cannot read: {err.strerror or err}") from None
 
 
 def decode(data: bytes, kind: str) -> str:
@@ -111,13 +158,7 @@ def decode(data: bytes, kind: str) -> str:
 
 def read_source(source: Source, base_url: str = DEFAULT_BASE_URL) -> Article:
     """Read one source file into an Article with its URL filled in; raise SkipFile with the reason."""
-    try:
-        size = source.path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SkipFile(f"too large ({size / 1e6:.1f} MB > 10 MB)")
-        data = source.path.read_bytes()[: MAX_FILE_BYTES + 1]
-    except OSError as err:
-        raise SkipFile(f"cannot read: {err.strerror or err}") from None
+    data = read_file_bytes(source.path)
     kind = EXTENSIONS[source.path.suffix.lower()]
     return parse_document(data, kind, str(source.path), source.article_id, base_url)
 

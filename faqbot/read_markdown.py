@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from .errors import SkipFile
+from .markdown_inline import inline_text
 from .model import Article, Block
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-_ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_ANCHOR = re.compile(r"\s*\{#([\w.:-]+)[^}]*\}\s*$")
 _SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
 _ITEM = re.compile(r"^[ \t]{0,3}(?:[-*+]|\d{1,3}[.)])[ \t]+(.*)$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
@@ -17,25 +16,8 @@ _SOURCE = re.compile(r"^(?:source|url|canonical)\s*:\s*<?(https?://\S+?)>?\s*$",
 _RULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
-_CODE = re.compile(r"`+([^`]*)`+")
-
-
-def inline_text(text: str) -> str:
-    """Strip inline Markdown (links, emphasis, code, tags) down to the words a reader sees."""
-    text = _IMAGE.sub(r"\1", text)
-    text = _LINK.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
-    text = _AUTOLINK.sub(r"\1", text)
-    text = _CODE.sub(r"\1", text)
-    text = _TAG.sub("", text)
-    for _ in range(2):  # nested emphasis such as ***bold italic***
-        text = _EMPHASIS.sub(r"\2", text)
-    text = text.replace("\\", "")
-    return " ".join(text.split())
+_ATX = re.compile(r"^(#{1,6})[ \t]+(.*)$")  # trailing ' #' are stripped with rstrip, not a lazy group
+_ANCHOR_ID = re.compile(r"\{#([\w.:-]+)")
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -50,11 +32,20 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
     return fields, text[match.end():]
 
 
+def _split_anchor(raw: str) -> tuple[str | None, str]:
+    """(id, heading text) of a heading ending in `{#id ...}`; (None, raw) otherwise."""
+    stripped = raw.rstrip()
+    if not stripped.endswith("}"):
+        return None, raw
+    close = len(stripped) - 1
+    match = _ANCHOR_ID.search(stripped, stripped.rfind("}", 0, close) + 1, close)
+    if not match:
+        return None, raw
+    return match.group(1), raw[: match.start()].rstrip()
+
+
 def _heading(level: int, raw: str) -> Block:
-    anchor = None
-    match = _ANCHOR.search(raw)
-    if match:
-        anchor, raw = match.group(1), raw[: match.start()]
+    anchor, raw = _split_anchor(raw)
     return Block("heading", inline_text(raw), level=level, anchor=anchor)
 
 
@@ -97,7 +88,7 @@ def read_markdown(text: str, source: str = "") -> Article:
         atx = _ATX.match(stripped)
         if atx:
             flush()
-            blocks.append(_heading(len(atx.group(1)), atx.group(2)))
+            blocks.append(_heading(len(atx.group(1)), atx.group(2).rstrip(" \t#")))
             continue
         if paragraph and item is None and _SETEXT.match(stripped):
             level = 1 if stripped.startswith("=") else 2

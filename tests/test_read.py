@@ -111,3 +111,47 @@ def test_decode_accepts_bom_and_utf16():
     assert decode("hello".encode("utf-16"), "text") == "hello"
     with pytest.raises(SkipFile):
         decode(b"\xff\xfe\x00", "text")
+
+
+def _faqbot(*args, cwd, timeout=120):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FAQBOT_SEMANTIC": "0"}
+    return subprocess.run([sys.executable, "-m", "faqbot", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_a_named_pipe_in_the_source_folder_is_skipped_not_read(tmp_path):
+    """A FIFO named like an article used to block `faqbot index` forever on open()."""
+    import os
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "real.md").write_text("# Real\n\nA real article paragraph lives here, long enough to index.\n")
+    os.mkfifo(folder / "pipe.md")
+    os.mkfifo(tmp_path / "given.md")
+    result = _faqbot("index", str(folder), str(tmp_path / "given.md"), "--index", str(tmp_path / "ix"),
+                     cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"  {folder / 'pipe.md'}: not a regular file (a named pipe)\n" in result.stdout
+    assert f"  {tmp_path / 'given.md'}: not a regular file (a named pipe)\n" in result.stdout
+    assert result.stdout.startswith("Indexed 1 article")
+
+    inspected = _faqbot("inspect", str(folder), cwd=tmp_path, timeout=60)
+    assert f"Skipped {folder / 'pipe.md'}: not a regular file (a named pipe)" in inspected.stderr
+
+
+def test_read_file_bytes_refuses_what_is_not_a_regular_file(tmp_path):
+    import os
+
+    from faqbot.read import read_file_bytes
+
+    os.mkfifo(tmp_path / "pipe.md")
+    with pytest.raises(SkipFile, match=r"^not a regular file \(a named pipe\)$"):
+        read_file_bytes(tmp_path / "pipe.md")
+    with pytest.raises(SkipFile, match=r"^not a regular file \(a device\)$"):
+        read_file_bytes("/dev/zero")
+    (tmp_path / "ok.md").write_bytes(b"# ok")
+    assert read_file_bytes(tmp_path / "ok.md") == b"# ok"
