@@ -99,14 +99,23 @@ class RateLimiter:
         return max(1.0, (window + 1) * WINDOW_SECONDS - now)
 
 
-def client_address(trust_proxy: bool, environ: dict | None = None) -> str:
-    """The client as the app sees it; the first X-Forwarded-For hop only behind a trusted proxy."""
+def client_address(environ: dict | None = None) -> str:
+    """The client as the app sees it: REMOTE_ADDR, which ProxyFix (see install) sets behind trusted proxies."""
     environ = request.environ if environ is None else environ
-    if trust_proxy:
-        forwarded = environ.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
     return environ.get("REMOTE_ADDR") or "unknown"
+
+
+def trust_proxies(wsgi_app, hops: int):
+    """Read the client address and scheme that `hops` trusted proxies appended (counted from the right).
+
+    Each proxy appends the address it got the request from to X-Forwarded-For, so only the last
+    `hops` entries were written by proxies we trust; anything to their left is what the client sent
+    and may be made up. werkzeug's ProxyFix takes the entry `hops` from the right (and
+    X-Forwarded-Proto likewise, which makes cookies Secure behind a TLS proxy).
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    return ProxyFix(wsgi_app, x_for=hops, x_proto=hops) if hops > 0 else wsgi_app
 
 
 def install(app: Flask, settings) -> None:
@@ -122,7 +131,7 @@ def install(app: Flask, settings) -> None:
                 return None
             retry_after = request.environ.pop(COUNTED, _NOT_COUNTED)
             if retry_after is _NOT_COUNTED:
-                retry_after = limiter.hit(client_address(settings.trust_proxy))
+                retry_after = limiter.hit(client_address())
             if retry_after is None:
                 return None
             seconds = math.ceil(retry_after)

@@ -160,7 +160,7 @@ class FastAsk:
         extensions = self.app.extensions
         limiter = extensions.get("faqbot.limiter")
         if limiter is not None:
-            retry_after = limiter.hit(limits.client_address(extensions["faqbot.settings"].trust_proxy, environ))
+            retry_after = limiter.hit(limits.client_address(environ))
             environ[limits.COUNTED] = retry_after
             if retry_after is not None:
                 return self.wsgi_app(environ, start_response)
@@ -297,7 +297,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_parse_json_body)  # after the rate limit: a bad body is counted too
     openapi.install(app)
     reindex.install(app, settings)  # POST /api/reindex, GET /api/reindex/status, X-Faqbot-Index-Version
-    app.wsgi_app = FastAsk(app, app.wsgi_app)
+    app.wsgi_app = limits.trust_proxies(FastAsk(app, app.wsgi_app), settings.trust_proxy)
 
     @app.get("/")
     def home():
