@@ -207,6 +207,7 @@ def inspect(ctx, path, base_url, as_json):
             "title": article.title, "url": article.url, "lang": article.lang,
             "sections": list(dict.fromkeys(p.section for p in passages if p.section)),
             "passages": [p.to_dict() for p in passages],
+            **({"notes": list(article.notes)} if article.notes else {}),
         })
     if as_json:
         click.echo(json.dumps([{k: v for k, v in a.items() if k != "sections"} for a in out], ensure_ascii=False, indent=2))
@@ -214,6 +215,8 @@ def inspect(ctx, path, base_url, as_json):
         for article in out:
             faqs = [p for p in article["passages"] if p["kind"] == "faq"]
             click.echo(f"{article['title']}\n  url: {article['url']}\n  lang: {article['lang'] or '-'}")
+            for note in article.get("notes", ()):
+                click.echo(f"  note: {note}")
             click.echo(f"  sections: {' | '.join(article['sections']) or '-'}")
             click.echo(f"  FAQ pairs ({len(faqs)}):")
             for p in faqs:

@@ -25,6 +25,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from . import __version__
 from .errors import FaqbotError
+from .urls import checked_url
 
 USER_AGENT = f"faqbot/{__version__}"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -121,12 +122,11 @@ def _host_allowed(url: str, hosts: frozenset[str]) -> bool:
 
 def normalise_url(url: str) -> str | None:
     """The URL without its #fragment, or None when it is not an absolute http(s) URL."""
-    url = urldefrag(url.strip())[0]
     try:
-        parts = urlsplit(url)
+        url = urldefrag(url.strip())[0]
     except ValueError:
         return None
-    return url if parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in url) else None
+    return checked_url(url, relative=False)
 
 
 def read_url_list(path: str | Path) -> list[str]:

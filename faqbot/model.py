@@ -39,7 +39,8 @@ class Article:
 
     url is the article's own URL (canonical, og:url, front matter, Source line) or None;
     the caller fills in base-url + slug when it is missing. faqs holds structured FAQ pairs,
-    which win over FAQ sections found in the blocks.
+    which win over FAQ sections found in the blocks. notes says what the reader refused (an
+    unsafe URL, say), for `faqbot inspect`.
     """
 
     title: str
@@ -48,6 +49,7 @@ class Article:
     url: str | None = None
     lang: str | None = None
     faqs: tuple[FaqPair, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -13,6 +12,7 @@ from lxml import etree
 
 from .errors import SkipFile
 from .model import Article, Block, FaqPair
+from .urls import checked_url, refused_note
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 # Elements that end a run of inline text; anything else (span, a, strong...) keeps the run going.
@@ -67,7 +67,7 @@ def _parse(text: str) -> etree._Element:
 
 def _read(root: etree._Element, source: str) -> Article:
     faqs = tuple(jsonld_faqs(root)) + tuple(microdata_faqs(root))
-    url = _url(root)
+    url, notes = _url(root)
     lang = _lang(root)
     fallback_title = _meta(root, "og:title") or _clean(root.findtext(".//title") or "")
     body = root.find("body")
@@ -84,7 +84,8 @@ def _read(root: etree._Element, source: str) -> Article:
     title = title or fallback_title
     if not faqs and not any(b.kind != "heading" for b in blocks):
         raise SkipFile("no extractable text")
-    return Article(title=title, blocks=tuple(blocks), source=source, url=url, lang=lang, faqs=faqs)
+    return Article(title=title, blocks=tuple(blocks), source=source, url=url, lang=lang, faqs=faqs,
+                   notes=tuple(notes))
 
 
 def _is_boilerplate(block: Block) -> bool:
@@ -118,20 +119,18 @@ def _meta(root: etree._Element, prop: str) -> str:
     return ""
 
 
-def _absolute(url: str | None) -> str | None:
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc and " " not in url else None
-
-
-def _url(root: etree._Element) -> str | None:
-    for el in root.iter("link"):
-        if "canonical" in (el.get("rel") or "").lower().split() and _absolute(el.get("href")):
-            return _absolute(el.get("href"))
-    return _absolute(_meta(root, "og:url"))
+def _url(root: etree._Element) -> tuple[str | None, list[str]]:
+    """The page's own URL (the first usable canonical link, else og:url), and notes on refused ones."""
+    given = [("canonical link", el.get("href") or "") for el in root.iter("link")
+             if "canonical" in (el.get("rel") or "").lower().split()]
+    given.append(("og:url", _meta(root, "og:url")))
+    notes = []
+    for field, url in given:
+        if checked := checked_url(url, relative=False):
+            return checked, notes
+        if url.strip():
+            notes.append(refused_note(field, url, relative=False))
+    return None, notes
 
 
 def _lang(root: etree._Element) -> str | None:

@@ -7,6 +7,7 @@ import re
 from .errors import SkipFile
 from .markdown_inline import inline_text
 from .model import Article, Block
+from .urls import checked_url, refused_note
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _SETEXT = re.compile(r"^(=+|-+)[ \t]*$")
@@ -120,7 +121,13 @@ def read_markdown(text: str, source: str = "") -> Article:
     if blocks and blocks[0].kind == "heading" and blocks[0].level == 1:
         title = title or blocks[0].text
         blocks = blocks[1:]
-    url = meta.get("url") or meta.get("canonical") or source_url
+    url, notes = None, []
+    for field, given in (("front matter url", meta.get("url")), ("front matter canonical", meta.get("canonical")),
+                         ("Source line", source_url)):
+        if given and url is None:
+            url = checked_url(given)
+            if url is None:
+                notes.append(refused_note(field, given))
     if not any(b.kind != "heading" for b in blocks):
         raise SkipFile("no extractable text")
     return Article(
@@ -129,4 +136,5 @@ def read_markdown(text: str, source: str = "") -> Article:
         source=source,
         url=url,
         lang=meta.get("lang") or meta.get("language") or None,
+        notes=tuple(notes),
     )
