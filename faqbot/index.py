@@ -651,6 +651,28 @@ class Index:
             text=data["text"], title=data["title"], section=data["section"], url=data["url"], link=data["link"],
         )
 
+    def has_passage(self, passage_id: str) -> bool:
+        """Whether a passage of this index has that id (for feedback, which names one)."""
+        key = hash(_quote(passage_id)[1:-1].encode())
+        hashes = self._id_hashes
+        row = int(np.searchsorted(hashes, key))
+        return row < len(hashes) and int(hashes[row]) == key
+
+    @cached_property
+    def _id_hashes(self) -> np.ndarray:
+        """Sorted hashes of every passage id: 8 bytes a passage, read once from the store lines."""
+        prefix, hashes = b'{"id": "', np.empty(self.n_passages, dtype=np.int64)
+        offsets, store = self._offsets.tolist(), self._store
+        for i in range(self.n_passages):
+            head = bytes(store[offsets[i]: min(offsets[i + 1], offsets[i] + 512)])
+            end = head.find(b'"', len(prefix))
+            if head.startswith(prefix) and end != -1 and b"\\" not in head[:end]:
+                hashes[i] = hash(head[len(prefix): end])
+            else:  # an unusual id (escaped characters, over 500 bytes): read the whole line
+                hashes[i] = hash(_quote(self.passage(i).id)[1:-1].encode())
+        hashes.sort()
+        return hashes
+
     @cached_property
     def _faq_ids(self) -> np.ndarray:
         return np.flatnonzero(self.kinds)

@@ -137,7 +137,8 @@ def spec() -> dict:
                 "summary": "Record whether an answer helped",
                 "requestBody": json_body("Feedback"),
                 "responses": {"204": {"description": "Recorded."},
-                              "400": _BAD, "413": _TOO_LARGE, "429": _RATE_LIMITED},
+                              "400": _BAD, "404": _error("No passage with that id in the index."),
+                              "413": _TOO_LARGE, "429": _RATE_LIMITED, "503": _NO_INDEX},
             }},
             "/api/starters": {"get": {
                 "operationId": "starters",

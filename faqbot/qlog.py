@@ -1,7 +1,10 @@
 """The question log: what readers asked, whether it was answered, and their feedback (SQLite).
 
-No IP addresses or other personal data are stored. Rows older than the retention period are
-deleted when the log is opened.
+What is kept, per question: the time, the question's text with e-mail addresses and card-like
+numbers (13 to 19 digits, spaces or dashes between) masked before it is stored, whether it was
+answered, the passage shown with its score and confidence, and the reader's verdict if they gave
+one. No IP address, cookie, user agent or other request data is stored. Rows older than the
+retention period are deleted when the log is opened and again at least hourly while it is used.
 
 The server buffers questions (start_buffering): each worker collects them in memory and a
 background thread writes them in one transaction every second, instead of one SQLite transaction
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -49,6 +53,17 @@ _LATEST_ASKED_BEFORE = ("SELECT id FROM asked WHERE question = ? AND passage_id 
                         "ORDER BY at DESC, id DESC LIMIT 1")
 
 
+PRUNE_EVERY = 3600.0  # seconds between deletions of rows past the retention period
+# The lookbehinds make each pattern start only where a run starts: linear on any question.
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+_CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+
+
+def mask_personal(text: str) -> str:
+    """The text with e-mail addresses and card-like numbers replaced by [email] and [number]."""
+    return _CARD.sub("[number]", _EMAIL.sub("[email]", text))
+
+
 class QuestionLog:
     """Append-only log of questions and feedback in one SQLite file (safe across threads and processes)."""
 
@@ -64,6 +79,7 @@ class QuestionLog:
         self._flusher_pid: int | None = None
         with self._connect() as db:
             db.executescript(SCHEMA)
+        self._pruned_at = 0.0
         self.prune()
 
     def _connect(self) -> sqlite3.Connection:
@@ -88,12 +104,13 @@ class QuestionLog:
 
     def _row(self, question: str, response: dict) -> tuple:
         best = response["answer"] or (response["results"][0] if response["results"] else None)
-        return (self._now(), question, int(response["answer"] is not None),
+        return (self._now(), mask_personal(question), int(response["answer"] is not None),
                 best and best["id"], best and best["score"], best and best["confidence"])
 
     def record_question(self, question: str, response: dict) -> int | None:
         """Log one answered (or unanswered) question; return its row id (None when buffered)."""
         if self._interval is None:
+            self._prune_hourly()
             return int(self._connect().execute(_INSERT_ASKED, self._row(question, response)).lastrowid)
         row = self._row(question, response)
         with self._pending_lock:
@@ -118,6 +135,7 @@ class QuestionLog:
             self._wake.clear()
             try:
                 self.flush()
+                self._prune_hourly()
             except sqlite3.Error as err:  # keep the rows for the next try (disk full, locked for 10 s)
                 import logging
 
@@ -154,6 +172,8 @@ class QuestionLog:
         """Store a reader's verdict and attach it to the latest matching logged question."""
         if self._interval is not None:
             self.flush()
+        self._prune_hourly()
+        question = mask_personal(question)
         db = self._connect()
         row = db.execute(_LATEST_ASKED, (question, passage_id)).fetchone()
         asked_id = row[0] if row else None
@@ -164,9 +184,14 @@ class QuestionLog:
         if asked_id is not None:
             db.execute("UPDATE asked SET helpful = ? WHERE id = ?", (int(helpful), asked_id))
 
+    def _prune_hourly(self) -> None:
+        if self._now() - self._pruned_at >= PRUNE_EVERY:
+            self.prune()
+
     def prune(self) -> int:
         """Delete rows older than the retention period; return how many questions went."""
-        cutoff = self._now() - self.retention_days * 86400
+        self._pruned_at = self._now()
+        cutoff = self._pruned_at - self.retention_days * 86400
         db = self._connect()
         removed = db.execute("DELETE FROM asked WHERE at < ?", (cutoff,)).rowcount
         db.execute("DELETE FROM feedback WHERE at < ?", (cutoff,))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .analyze import analyze, words
 from .errors import FaqbotError
+from .terminal import clean
 
 SAME_QUESTION_COSINE = 0.6  # all-MiniLM-L6-v2: "how much does it cost" / "what is the price" = 0.71
 SAME_QUESTION_JACCARD = 0.5  # lexical fallback: shared stemmed terms over all terms
@@ -203,14 +204,34 @@ def _per_day(asked, since: float, now: float) -> list[dict]:
 
 
 def render_json(report: dict) -> str:
-    """The report as indented JSON."""
-    return json.dumps(report, ensure_ascii=False, indent=2)
+    """The report as indented JSON (control characters dropped, as in every report output)."""
+    return clean(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet shows as text: control characters dropped, a leading formula sign
+    (= + - @ tab CR) escaped with an apostrophe, so `=HYPERLINK(...)` in a question stays words."""
+    if not isinstance(value, str):
+        return value
+    value = clean(value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+class _SafeWriter:
+    def __init__(self, out: io.StringIO):
+        self._writer = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: list) -> None:
+        self._writer.writerow([_cell(value) for value in row])
 
 
 def render_csv(report: dict) -> str:
     """The report as one CSV table: section, rank, text, count, detail."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _SafeWriter(out)
     writer.writerow(["section", "rank", "text", "count", "detail"])
     for n, row in enumerate(report["most_asked"], 1):
         writer.writerow(["most_asked", n, row["question"], row["count"], f"answered {row['answered']}"])
@@ -239,7 +260,7 @@ def _short(text: str, width: int) -> str:
 
 
 def render_table(report: dict, width: int = 100) -> str:
-    """The report as plain-text tables for a terminal or an email."""
+    """The report as plain-text tables for a terminal or an email, control characters dropped."""
     t = report["totals"]
     rate = f"{t['answered_rate']:.0%}" if t["answered_rate"] is not None else "-"
     lines = [f"Questions {report['since'][:10]} to {report['until'][:10]}: {t['questions']} asked, "
@@ -266,4 +287,4 @@ def render_table(report: dict, width: int = 100) -> str:
         (r["count"], f"{r['title']}: {r['passage']}  <- {'; '.join(r['questions'])}") for r in report["not_helpful"]])
     section("Articles that answer most", "Answers", [
         (r["answers"], f"{r['title']}  (helpful {r['helpful']}, not helpful {r['not_helpful']})") for r in report["top_articles"]])
-    return "\n".join(lines)
+    return clean("\n".join(lines))  # questions are the readers' words: they must not drive the terminal

@@ -204,6 +204,8 @@ def api_feedback():
         raise ApiError("'passage_id' must be a passage id string.")
     if not isinstance(helpful, bool):
         raise ApiError("'helpful' must be true or false.")
+    if not _index().has_passage(passage_id):
+        raise ApiError(f"No passage {passage_id[:80]!r} in the index: give the id of a result /api/ask returned.", 404)
     log = current_app.extensions.get("faqbot.log")
     if log is not None:
         log.record_feedback(question.strip(), passage_id, helpful)
