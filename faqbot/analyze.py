@@ -9,24 +9,35 @@ from functools import lru_cache
 
 import numpy as np
 
+from .languages import ENGLISH, analysis, analysis_language
 from .stopwords import ENGLISH_STOPWORDS
 
 # Bump when tokens change: an index built by another analyzer is refused.
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
-_LANGUAGES = {
-    "ar": "arabic", "da": "danish", "nl": "dutch", "en": "english", "fi": "finnish",
-    "fr": "french", "de": "german", "hu": "hungarian", "it": "italian", "no": "norwegian",
-    "nb": "norwegian", "nn": "norwegian", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "es": "spanish", "sv": "swedish",
-}
+
+def _combining_marks() -> str:
+    """The combining marks (Unicode M*) of the scripts that write vowels with them, as a regex class body.
+
+    re's \\w leaves them out, which would cut Hindi, Thai or Bengali words at every vowel sign.
+    """
+    marks = [chr(c) for c in range(0x0300, 0x1E00) if unicodedata.category(chr(c)).startswith("M")]
+    marks += [chr(c) for c in range(0xA8E0, 0xA900) if unicodedata.category(chr(c)).startswith("M")]
+    return re.escape("".join(marks))
+
+
+_MARKS = _combining_marks()
+# Underscores are made spaces by normalize(), so \w here means letters, digits and marks.
+_WORD = re.compile(rf"[\w{_MARKS}]+(?:'[\w{_MARKS}]+)*")
+# Scripts written without spaces between words (Thai, kana, CJK ideographs, Hangul): cut into bigrams.
+_UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+")
+_UNSPACED_PARTS = re.compile(f"[{_UNSPACED}]+|[^{_UNSPACED}]+")
 
 
 def stemmer_language(lang: str | None) -> str:
-    """Map a language tag ("en-GB", "de") to a Snowball language, English when unknown."""
-    primary = (lang or "en").split("-")[0].split("_")[0].lower()
-    return _LANGUAGES.get(primary, "english")
+    """The analysis key of a language tag ("en-GB" -> "english", "de" -> "german", "zh" -> "zh")."""
+    return analysis_language(lang)
 
 
 def _import_snowball():
@@ -53,7 +64,8 @@ def _import_snowball():
 
 
 @lru_cache(maxsize=None)
-def _stemmer(language: str):
+def nltk_stemmer(language: str):
+    """nltk's Snowball stemmer of a language, as a function of one word."""
     return _import_snowball()(language).stem
 
 
@@ -63,22 +75,37 @@ def load_stemmer(lang: str | None = None) -> None:
     A server calls it at start-up (importing nltk takes a few hundred milliseconds); a one-shot
     `faqbot ask` does not, so a question on words of the index needs no nltk at all.
     """
-    _stemmer(stemmer_language(lang))
+    analysis(stemmer_language(lang))
 
 
 _MAX_CACHED_WORDS = 2_000_000
 _caches: dict[str, dict[str, str]] = {}
-WORD_TABLE_LANGUAGE = "english"  # the language questions are analysed in (analyze(text) with no lang)
+WORD_TABLE_LANGUAGE = ENGLISH  # the language questions are analysed in (analyze(text) with no lang)
 
 
 def _token(word: str, language: str) -> str:
-    """The token for one raw word ("" for a stopword); possessive 's and apostrophes dropped."""
-    if word.endswith("'s"):
-        word = word[:-2]
-    word = word.replace("'", "")
-    if not word or word in ENGLISH_STOPWORDS:
+    """The token for one raw word ("" for a stopword).
+
+    English: possessive 's and apostrophes dropped. Elsewhere the longest part between
+    apostrophes is the word: French "l'homme" -> "homme", Turkish "Türkiye'nin" -> "türkiye".
+    """
+    if language == ENGLISH:
+        if word.endswith("'s"):
+            word = word[:-2]
+        word = word.replace("'", "")
+        if not word or word in ENGLISH_STOPWORDS:
+            return ""
+        return nltk_stemmer(ENGLISH)(word)
+    if "'" in word:
+        word = max(word.split("'"), key=len)
+    if _UNSPACED_RUN.match(word):
+        return word  # a character bigram
+    stopwords, stem, normalize_word = analysis(language)
+    if normalize_word is not None:
+        word = normalize_word(word)
+    if not word or word in stopwords:
         return ""
-    return _stemmer(language)(word)
+    return stem(word) if stem is not None else word
 
 
 def _slot_mask(n_keys: int) -> int:
@@ -188,12 +215,30 @@ def token(word: str, language: str = WORD_TABLE_LANGUAGE) -> str:
 
 def normalize(text: str) -> str:
     """Text as words() reads it: NFKC, lowercase, typographic apostrophes made plain."""
-    return unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    return unicodedata.normalize("NFKC", text).lower().replace("’", "'").replace("_", " ")
 
 
 def words(text: str) -> list[str]:
-    """Split text into lowercase, Unicode-normalised raw words."""
-    return _WORD.findall(normalize(text))
+    """Split text into lowercase, Unicode-normalised raw words; unspaced scripts into character bigrams.
+
+    A run of Chinese, Japanese, Korean or Thai characters gives its overlapping character pairs
+    (one character alone stays a word): the Lucene CJK approach, no dictionary needed.
+    """
+    text = normalize(text)
+    found = _WORD.findall(text)
+    if _UNSPACED_RUN.search(text) is None:
+        return found
+    out = []
+    for word in found:
+        if _UNSPACED_RUN.search(word) is None:
+            out.append(word)
+            continue
+        for part in _UNSPACED_PARTS.findall(word):
+            if not _UNSPACED_RUN.match(part) or len(part) == 1:
+                out.append(part)
+            else:
+                out.extend(part[i:i + 2] for i in range(len(part) - 1))
+    return out
 
 
 def analyze(text: str, lang: str | None = None) -> list[str]:

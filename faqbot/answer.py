@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 from itertools import chain
@@ -12,7 +13,8 @@ import numpy as np
 from .errors import BadQuestion
 from .index import Index
 from .bm25 import K1
-from .search import Query, search
+from .detect import question_languages
+from .search import Hit, Query, search
 from .semantic import RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, rerank
 
 MAX_QUESTION_CHARS = 1000
@@ -22,6 +24,8 @@ DEFAULT_MIN_CONFIDENCE = 0.35  # chosen on the dev set: see README, quality
 # With semantic reranking, a passage whose meaning is this far from the question is never the
 # answer, whatever its word overlap ("thanks!" matching a passage that says "thanks").
 DEFAULT_MIN_COSINE = 0.2
+# The languages the English sentence model reranks: elsewhere it was measured to hurt (benchmarks/multilingual.py).
+SEMANTIC_LANGUAGES = frozenset({"english"})
 
 # Logistic model of P(the passage answers the question) from the features below, fitted on the
 # dev set plus out-of-scope questions by benchmarks/calibrate.py (see README: quality).
@@ -52,6 +56,18 @@ def check_question(question: object) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise BadQuestion(f"The question is too long ({len(question)} characters; the limit is {MAX_QUESTION_CHARS}).")
     return question
+
+
+_LANG_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def check_lang(lang: object) -> str | None:
+    """Return a BCP 47 language tag ("de", "pt-BR") or None, or raise BadQuestion."""
+    if lang is None or lang == "":
+        return None
+    if not isinstance(lang, str) or len(lang) > 35 or not _LANG_TAG.fullmatch(lang.strip()):
+        raise BadQuestion("'lang' must be a BCP 47 language tag such as \"de\" or \"pt-BR\".")
+    return lang.strip()
 
 
 def check_top_k(top_k: object) -> int:
@@ -110,8 +126,7 @@ def feature_rows(index: Index, query: Query, ranked: list[Ranked]) -> list[list[
     if faq.any():
         for i, value in zip(np.flatnonzero(faq).tolist(), coverage(index, query, docs[faq], "question").tolist()):
             question[i] = value
-    idf = index.fields["body"].idf
-    best_possible = sum(c * float(idf[t]) * (K1 + 1) for t, c in query.known.items()) or 1.0
+    best_possible = _best_possible(index, query)
     rows = []
     for rank, item in enumerate(ranked):
         margin = 0.0
@@ -134,11 +149,48 @@ def confidence(features: list[float], weights: tuple[float, ...]) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
-def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSettings) -> tuple[Query, list[Ranked], bool]:
-    """BM25 candidates, reranked semantically when an embedder and vectors are available."""
-    semantic = settings.embedder is not None and has_vectors(index)
+def _search_languages(index: Index, question: str, depth: int, languages: list[str]) -> tuple[Query, list[Hit], str]:
+    """Search in each of languages and merge: the analysis that matches its best passage best leads.
+
+    BM25 scores of analyses in different languages are made comparable by dividing each by the
+    score a passage holding every term of its analysis would reach; merged scores are on the
+    leading analysis's scale, whose query the confidence features are computed from.
+    """
+    runs = []
+    for language in languages:
+        query, hits = search(index, question, depth, language)
+        runs.append((_best_possible(index, query), query, hits, language))
+    lead = max(runs, key=lambda run: run[2][0].score / run[0] if run[2] else 0.0)
+    merged: dict[int, float] = {}
+    for best_possible, _, hits, _ in runs:
+        scale = lead[0] / best_possible
+        for hit in hits:
+            merged[hit.doc] = max(merged.get(hit.doc, 0.0), hit.score * scale)
+    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:depth]
+    return lead[1], [Hit(doc, score) for doc, score in ranked], lead[3]
+
+
+def _best_possible(index: Index, query: Query) -> float:
+    """The BM25 score bound of a query: every term at its saturation (as confidence's score_ratio)."""
+    idf = index.fields["body"].idf
+    return sum(c * float(idf[t]) * (K1 + 1) for t, c in query.known.items()) or 1.0
+
+
+def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSettings,
+                  lang: str | None = None) -> tuple[Query, list[Ranked], bool]:
+    """BM25 candidates, reranked semantically when an embedder and vectors are available.
+
+    The question is analysed in lang when given, else in the index's language, else in the
+    language detected among the index's (faqbot.detect.question_languages).
+    """
+    languages = question_languages(question, index.languages, lang)
+    semantic = settings.embedder is not None and has_vectors(index) and languages[0] in SEMANTIC_LANGUAGES
     depth = max(top_k, settings.rerank_depth) if semantic else top_k
-    query, hits = search(index, question, depth)
+    if len(languages) == 1:
+        query, hits = search(index, question, depth, languages[0])
+    else:
+        query, hits, language = _search_languages(index, question, depth, languages)
+        semantic = semantic and language in SEMANTIC_LANGUAGES
     if not semantic or not hits:
         return query, [Ranked(h.doc, h.score, h.score) for h in hits], semantic
     vector = settings.embedder.encode([question])[0]
@@ -146,12 +198,17 @@ def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSetti
     return query, [Ranked(r.doc, r.score, r.bm25, r.cosine) for r in reranked], semantic
 
 
-def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings: AnswerSettings = AnswerSettings()) -> dict:
-    """Answer a question: the API's response object {question, answer, results, took_ms}."""
+def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings: AnswerSettings = AnswerSettings(),
+        lang: str | None = None) -> dict:
+    """Answer a question: the API's response object {question, answer, results, took_ms}.
+
+    lang: the question's language (a BCP 47 tag); None to use the index's or detect it.
+    """
     started = time.perf_counter()
     question = check_question(question)
     top_k = check_top_k(top_k)
-    query, ranked, semantic = rank_passages(index, question, top_k, settings)
+    lang = check_lang(lang)
+    query, ranked, semantic = rank_passages(index, question, top_k, settings, lang)
     weights = SEMANTIC_WEIGHTS if semantic else LEXICAL_WEIGHTS
     results = []
     for item, features in zip(ranked, feature_rows(index, query, ranked)):

@@ -8,14 +8,47 @@ from urllib.parse import quote
 
 from .model import Article, Block, Passage
 
+# How a heading starting an FAQ section begins, per language (regex pieces, matched ignoring case;
+# \s+ between words). To recognise more phrasings, add a piece to its language.
+FAQ_PHRASES = {
+    "en": (r"faqs?", r"f\.a\.q\.?s?", r"frequently[ -]asked[ -]questions?", r"common(ly asked)? questions",
+           r"questions (and|&) answers", r"q ?(&|and) ?a", r"your questions answered"),
+    "de": (r"häufig(e|\s+gestellte)\s+fragen", r"fragen\s+(und|&)\s+antworten", r"oft\s+gestellte\s+fragen"),
+    "fr": (r"questions\s+(fréquentes|fréquemment\s+posées)", r"foire\s+aux\s+questions", r"questions\s+et\s+réponses"),
+    "es": (r"preguntas\s+(más\s+)?frecuentes", r"preguntas\s+y\s+respuestas"),
+    "it": (r"domande\s+(più\s+)?frequenti", r"domande\s+e\s+risposte"),
+    "pt": (r"perguntas\s+(mais\s+)?frequentes", r"perguntas\s+e\s+respostas"),
+    "nl": (r"veel\s*gestelde\s+vragen", r"vragen\s+en\s+antwoorden"),
+    "pl": (r"(najczęściej|często)\s+zadawane\s+pytania", r"pytania\s+i\s+odpowiedzi"),
+    "ru": (r"часто\s+задаваемые\s+вопросы", r"вопросы\s+и\s+ответы"),
+    "uk": (r"часті\s+запитання", r"поширені\s+запитання"),
+    "sv": (r"vanliga\s+frågor",), "da": (r"ofte\s+stillede\s+spørgsmål",), "no": (r"ofte\s+stilte\s+spørsmål",),
+    "fi": (r"usein\s+kysytyt\s+kysymykset",), "cs": (r"časté\s+dotazy", r"často\s+kladené\s+otázky"),
+    "ro": (r"întrebări\s+frecvente",), "tr": (r"sıkça\s+sorulan\s+sorular", r"sss"),
+    "el": (r"συχνές\s+ερωτήσεις",), "id": (r"pertanyaan\s+yang\s+sering\s+diajukan",),
+    "vi": (r"câu\s+hỏi\s+thường\s+gặp",), "hi": (r"अक्सर\s+पूछे\s+जाने\s+वाले\s+प्रश्न",),
+    "ar": (r"(ال)?أسئلة\s+(ال)?(شائعة|متكررة)",), "he": (r"שאלות\s+נפוצות",),
+    "zh": (r"常见问题", r"常見問題", r"常见问答"), "ja": (r"よくある(ご)?質問",), "ko": (r"자주\s*묻는\s*질문",),
+    "th": (r"คำถามที่พบบ่อย",),
+}
 FAQ_HEADING = re.compile(
-    r"^\s*(faqs?|f\.a\.q\.?s?|frequently[ -]asked[ -]questions?|common(ly asked)? questions|"
-    r"questions (and|&) answers|q ?(&|and) ?a|your questions answered)\b",
+    r"^\s*(" + "|".join(p for phrases in FAQ_PHRASES.values() for p in phrases) + r")"
+    r"(?:(?<=[\u0e00-\u0e7f\u3040-\u9fff\uac00-\ud7af])|\b)",  # unspaced scripts have no word boundary
     re.IGNORECASE,
 )
+# What a question ends with, per script: Latin, Cyrillic..., fullwidth (CJK), Arabic, Greek, Armenian.
+QUESTION_MARKS = ("?", "？", "؟", "\u037e", "՞")
 SPLIT_WORDS = 120  # long paragraphs are cut at sentence boundaries near this many words
 MIN_WORDS = 8  # shorter paragraphs merge with a neighbour
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])")
+# A sentence ends at . ! ? … before a capital or digit, or at the full-width 。！？ of Chinese and Japanese.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])|(?<=[。！？])[」』”）)]?\s*(?=\S)")
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def word_count(text: str) -> int:
+    """Words in text; in scripts written without spaces (CJK, Thai) two characters count as one word."""
+    n = len(text.split())
+    return n if text.isascii() else n + len(_UNSPACED.findall(text)) // 2
 
 
 @dataclass
@@ -35,12 +68,17 @@ class _Draft:
         return "\n".join(line for line in lines if line)
 
     def word_count(self) -> int:
-        return len(self.text().split())
+        return word_count(self.text())
 
 
 def is_faq_heading(text: str) -> bool:
-    """True for headings such as "FAQ", "FAQs" or "Frequently Asked Questions"."""
+    """True for headings such as "FAQ", "Frequently Asked Questions", "Häufig gestellte Fragen" or "常见问题"."""
     return bool(FAQ_HEADING.match(text))
+
+
+def is_question(text: str) -> bool:
+    """True for text ending with a question mark of any script (closing quotes and brackets aside)."""
+    return text.rstrip().rstrip("\"”’)»").endswith(QUESTION_MARKS)
 
 
 def text_fragment_link(url: str, text: str, words: int = 8) -> str:
@@ -51,16 +89,20 @@ def text_fragment_link(url: str, text: str, words: int = 8) -> str:
 
 
 def _split_long(text: str) -> list[str]:
-    sentences = _SENTENCE_END.split(text)
-    chunks, current = [], []
-    for sentence in sentences:
-        if current and len(" ".join(current + [sentence]).split()) > SPLIT_WORDS:
-            chunks.append(" ".join(current))
-            current = []
-        current.append(sentence)
-    if current:
-        chunks.append(" ".join(current))
-    return chunks
+    """Cut text at sentence ends into chunks of about SPLIT_WORDS words (each chunk as written)."""
+    if word_count(text) <= SPLIT_WORDS:
+        return [text]
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    chunks, start, words, last = [], 0, 0, 0
+    for end in ends:
+        n = word_count(text[last:end])
+        if words and words + n > SPLIT_WORDS:
+            chunks.append(text[start:last].strip())
+            start, words = last, 0
+        words += n
+        last = end
+    chunks.append(text[start:].strip())
+    return [c for c in chunks if c]
 
 
 def _faq_drafts(blocks: list[Block], start: int, heading: Block) -> tuple[list[_Draft], int]:
@@ -70,12 +112,10 @@ def _faq_drafts(blocks: list[Block], start: int, heading: Block) -> tuple[list[_
     i = start
     while i < len(blocks):
         block = blocks[i]
-        is_question_heading = block.kind == "heading" and (
-            block.level > heading.level or block.text.rstrip().endswith("?")
-        )
+        is_question_heading = block.kind == "heading" and (block.level > heading.level or is_question(block.text))
         if block.kind == "heading" and not is_question_heading:
             break
-        if is_question_heading or (block.kind == "paragraph" and block.text.rstrip().endswith("?")):
+        if is_question_heading or (block.kind == "paragraph" and is_question(block.text)):
             current = _Draft("faq", [], heading.text, block.anchor, question=block.text)
             drafts.append(current)
         elif block.kind == "qa":
@@ -95,7 +135,7 @@ def _paragraph_drafts(blocks: list[Block], section: str, anchor: str | None) -> 
     drafts: list[_Draft] = []
     for block in blocks:
         if block.kind == "item":
-            if drafts and not drafts[-1].items and drafts[-1].word_count() + len(block.text.split()) < 2 * SPLIT_WORDS:
+            if drafts and not drafts[-1].items and drafts[-1].word_count() + word_count(block.text) < 2 * SPLIT_WORDS:
                 drafts[-1].items.append(block.text)
             elif drafts and drafts[-1].items and drafts[-1].word_count() < 2 * SPLIT_WORDS:
                 drafts[-1].items.append(block.text)

@@ -48,7 +48,7 @@ FILES_ORIGIN = "files"
 RACY_NS = 2_000_000_000
 BATCH = 256  # sources handed to the index writer at once
 _CODE = ("read.py", "read_text.py", "read_markdown.py", "markdown_inline.py", "read_html.py", "extract.py",
-         "analyze.py", "stopwords.py", "model.py", "incremental.py")
+         "analyze.py", "stopwords.py", "stopwords.json", "languages.py", "model.py", "incremental.py")
 
 
 class IndexBusy(FaqbotError):
@@ -88,6 +88,7 @@ class Entry:
     keys: dict[str, list[bytes]] | None = None  # a source read now: its encode_term()ed tokens, until ids are given
     words: bytes = b""  # the distinct raw words of its English passages, newline-separated (the index's word table)
     changed: bool = True  # write it back to the cache
+    lang: str = WORD_TABLE_LANGUAGE  # the analysis language of its passages (analyze.stemmer_language)
 
     def passages(self) -> list[Passage]:
         """The passages, decoded from their store lines."""
@@ -144,7 +145,7 @@ class SourceCache:
             CREATE TABLE IF NOT EXISTS sources (
                 key TEXT PRIMARY KEY, origin TEXT, article_id TEXT, sha256 TEXT, size INTEGER,
                 mtime_ns INTEGER, stamp TEXT, seen_ns INTEGER, etag TEXT, last_modified TEXT, skip TEXT,
-                lines BLOB, ids BLOB, faq BLOB, counts BLOB, words BLOB)  -- faq: uint8 per passage; counts: uint32 per field and passage
+                lines BLOB, ids BLOB, faq BLOB, counts BLOB, words BLOB, lang TEXT)  -- faq: uint8 per passage; counts: uint32 per field and passage
         """)
         # The term table as newline-separated chunks, in id order: one row per build that added terms.
         self.db.execute("CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, chunk BLOB NOT NULL)")
@@ -186,11 +187,12 @@ class SourceCache:
         keys = list(by_key)
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            for key, lines, ids, faq, counts, words_ in self.db.execute(
-                f"SELECT key, lines, ids, faq, counts, words FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            for key, lines, ids, faq, counts, words_, lang in self.db.execute(
+                f"SELECT key, lines, ids, faq, counts, words, lang FROM sources WHERE key IN ({','.join('?' * len(chunk))})", chunk
             ):
                 entry = by_key[key]
                 entry.lines, entry.ids, entry.words = lines, ids, words_ or b""
+                entry.lang = lang or WORD_TABLE_LANGUAGE
                 entry.faq = list(faq)  # bytes of 0/1
                 counts = np.frombuffer(counts, dtype=np.uint32).reshape(len(FIELDS), -1)
                 entry.counts = {name: row for name, row in zip(FIELDS, counts)}
@@ -211,11 +213,11 @@ class SourceCache:
             old = [k for (k,) in self.db.execute("SELECT key FROM sources") if k not in keys]
             self.db.executemany("DELETE FROM sources WHERE key = ?", [(k,) for k in old])
             self.db.executemany(
-                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(e.key, e.origin, e.article_id, e.sha256, e.size, e.mtime_ns, e.stamp, e.seen_ns, e.etag,
                   e.last_modified, e.skip,
                   e.lines, e.ids, bytes(e.faq), np.array([e.counts.get(f, ()) for f in FIELDS], dtype=np.uint32).tobytes(),
-                  e.words)
+                  e.words, e.lang)
                  for e in entries if e.changed],
             )
         return len(old)
@@ -274,7 +276,8 @@ def _analysed(entry: Entry, article) -> Entry:
     entry.faq = [int(p.kind == "faq") for p in passages]
     entry.keys = {f: [encode_term(t) for ts in tokens for t in ts[f]] for f in FIELDS}
     entry.counts = {f: np.array([len(ts[f]) for ts in tokens], dtype=np.uint32) for f in FIELDS}
-    if stemmer_language(article.lang) == WORD_TABLE_LANGUAGE:
+    entry.lang = stemmer_language(article.lang)
+    if entry.lang == WORD_TABLE_LANGUAGE:
         seen = dict.fromkeys(w for p in passages for text in index_text(p).values() for w in words(text))
         entry.words = "\n".join(seen).encode("utf-8", "surrogatepass")
     return entry
@@ -548,6 +551,7 @@ def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook,
             writer.add_encoded(*_batch(articles[start:start + BATCH], vocab))
         for entry in articles:
             report.articles += 1
+            writer.languages[entry.lang] += len(entry.faq)
             if entry.words:
                 for word in entry.words.decode("utf-8", "surrogatepass").split("\n"):
                     writer.coder.add_word(word, WORD_TABLE_LANGUAGE)

@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections import Counter
 from itertools import chain, islice
 from functools import cached_property
 from dataclasses import dataclass
@@ -245,14 +246,16 @@ class IndexWriter:
         self.offsets: list[int] = [0]
         self.store = open(self.staging / "passages.jsonl", "wb")
         self.store_digest = hashlib.sha256()
+        self.languages: Counter = Counter()  # analysis key -> passages analysed in it (the manifest's "languages")
 
     @property
     def vocab(self) -> dict[bytes, int]:
         """encode_term()ed token -> provisional term id (numbered as first seen)."""
         return self.coder.vocab
 
-    def add(self, passage: Passage, tokens: dict[str, list[str]]) -> None:
-        """Append one passage with its tokens for each field in FIELDS."""
+    def add(self, passage: Passage, tokens: dict[str, list[str]], lang: str | None = None) -> None:
+        """Append one passage with its tokens for each field in FIELDS (analysed in lang's language)."""
+        self.languages[stemmer_language(lang)] += 1
         term = self.coder.term
         for field, buffer in self.fields.items():
             buffer.add([term(encode_term(t)) for t in tokens[field]])
@@ -266,6 +269,7 @@ class IndexWriter:
         """
         for field, ids in self.coder.passage_ids(passage, lang).items():
             self.fields[field].add(ids)
+        self.languages[stemmer_language(lang)] += 1
         self._append(store_line(passage), passage.kind == "faq")
 
     def add_passages(self, passages: Iterable[tuple[Passage, str | None]], workers: int = 2, batch: int = 2000) -> None:
@@ -293,6 +297,7 @@ class IndexWriter:
                         rows = [(_passage_row(p), lang) for p, lang in islice(items, batch)]
                         if not rows:
                             break
+                        self.languages.update(stemmer_language(lang) for _, lang in rows)
                         pending.append(pool.submit(_coded_batch, rows))
                     if not pending:
                         break
@@ -408,6 +413,7 @@ class IndexWriter:
                 "terms": n_terms,
             },
             "bm25": {"k1": K1, "b": B, "epsilon": EPSILON, "fields": list(FIELDS)},
+            "languages": dict(self.languages.most_common()),
             **extra_manifest,
             "files": files,
             "content_hash": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
@@ -571,6 +577,8 @@ class Index:
         self.terms = arrays["terms"]
         self.kinds = arrays["kinds"]
         self.n_passages = int(manifest["counts"]["passages"])
+        # The analysis languages of its passages, most passages first (analyze.stemmer_language keys).
+        self.languages: list[str] = list(manifest.get("languages") or {WORD_TABLE_LANGUAGE: 1})
         self.fields = {
             f: Postings(arrays[f"{f}.indptr"], arrays[f"{f}.docs"], arrays[f"{f}.weights"], arrays[f"{f}.idf"])
             for f in FIELDS

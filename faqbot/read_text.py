@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .errors import SkipFile
+from .extract import is_question
 from .model import Article, Block
 
 _ITEM = re.compile(r"^\s*(?:[-*•·–]|\d{1,3}[.)])\s+(.*\S)\s*$")
@@ -29,7 +30,7 @@ def _kind_of(line: str) -> str:
     """Classify one line: 'item', 'paragraph' or 'short' (a heading if it leads text, else furniture)."""
     if _ITEM.match(line):
         return "item"
-    if line.endswith("?") and len(line.split()) <= HEADING_MAX_WORDS * 2:
+    if is_question(line) and len(line.split()) <= HEADING_MAX_WORDS * 2:
         return "question"
     if line.endswith(_CLOSING) or len(line.split()) > HEADING_MAX_WORDS:
         return "paragraph"

@@ -37,9 +37,9 @@ class Query:
     known: dict[int, int]
 
 
-def parse_query(index: Index, question: str) -> Query:
-    """Analyse a question with the index's analyzer and look its terms up."""
-    terms = Counter(analyze(question))
+def parse_query(index: Index, question: str, language: str | None = None) -> Query:
+    """Analyse a question with the index's analyzer (in language: an analysis key or tag) and look its terms up."""
+    terms = Counter(analyze(question, language))
     ids = dict(zip(terms, index.term_ids(list(terms))))
     return Query(terms=terms, ids=ids, known={i: terms[t] for t, i in ids.items() if i is not None})
 
@@ -375,9 +375,9 @@ def warm_up(index: Index) -> bool:
     return True
 
 
-def search(index: Index, question: str, k: int) -> tuple[Query, list[Hit]]:
-    """Analyse question and return its k best-matching passages (only passages with a match)."""
-    query = parse_query(index, question)
+def search(index: Index, question: str, k: int, language: str | None = None) -> tuple[Query, list[Hit]]:
+    """Analyse question (in language, English by default) and return its k best-matching passages (only passages with a match)."""
+    query = parse_query(index, question, language)
     return query, best_passages(index, query.known, k)
 
 

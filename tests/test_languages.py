@@ -1,0 +1,123 @@
+"""Every language: analysis per language, FAQ sections in other languages, mixed-language indexes."""
+
+import pytest
+
+from faqbot.analyze import analyze, words
+from faqbot.answer import ask
+from faqbot.extract import extract_passages, is_faq_heading, is_question
+from faqbot.index import Index
+from faqbot.pipeline import index_paths
+from faqbot.read_markdown import read_markdown
+
+
+def test_german_question_and_passage_share_stems():
+    question = analyze("Wie kündige ich meine Verträge?", "de")
+    passage = analyze("Sie können Ihre Verträge jederzeit kündigen.", "de")
+    assert set(question) <= set(passage)
+    assert "ich" not in question and "meine" not in question  # German stopwords
+    assert analyze("meine Verträge") != analyze("meine Verträge", "de")  # English analysis differs
+
+
+@pytest.mark.parametrize("lang, text, expected", [
+    ("es", "¿Cómo cancelo mis contratos?", ["com", "cancel", "contrat"]),  # question words kept, as in English
+    ("fr", "l'homme qu'il aime", ["homm", "aim"]),
+    ("ru", "Как отменить договоры?", ["отмен", "договор"]),
+    ("el", "Ποια είναι η πρωτεύουσα της Ελλάδας;", ["εινα", "πρωτευ", "ελλαδ"]),  # PyStemmer (nltk has no Greek)
+    ("tr", "Türkiye'nin başkenti neresidir?", ["türki", "başke", "neres"]),
+])
+def test_snowball_stems_per_language(lang, text, expected):
+    assert analyze(text, lang) == expected
+
+
+def test_chinese_and_thai_become_character_bigrams():
+    assert analyze("如何取消合同", "zh") == ["如何", "何取", "取消", "消合", "合同"]
+    assert words("abc中文") == ["abc", "中文"]
+    assert words("中") == ["中"]
+    thai = analyze("คำถามที่พบบ่อย", "th")
+    assert len(thai) > 5 and all(len(t) == 2 for t in thai)
+
+
+def test_indic_vowel_signs_stay_inside_words():
+    assert words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
+    assert "का" not in analyze("हिन्दी भाषा का इतिहास", "hi")  # a Hindi stopword
+
+
+def test_arabic_letter_forms_are_normalised():
+    assert analyze("أحمد", "ar") == analyze("احمد", "ar")
+    assert analyze("مَدْرَسَة", "ar") == analyze("مدرسة", "ar")
+
+
+@pytest.mark.parametrize("heading", [
+    "FAQ", "Frequently Asked Questions", "Häufig gestellte Fragen (FAQ)", "Häufige Fragen",
+    "Questions fréquentes", "Foire aux questions", "Preguntas frecuentes", "Domande frequenti",
+    "Perguntas frequentes", "Veelgestelde vragen", "Najczęściej zadawane pytania",
+    "Часто задаваемые вопросы", "常见问题", "常见问题解答", "よくある質問", "الأسئلة الشائعة",
+])
+def test_faq_headings_in_many_languages(heading):
+    assert is_faq_heading(heading)
+
+
+@pytest.mark.parametrize("text", ["Fragenkatalog", "Preguntas", "问题", "Frequently", "Questionnaire"])
+def test_other_headings_are_not_faq_headings(text):
+    assert not is_faq_heading(text)
+
+
+def test_question_marks_of_other_scripts():
+    assert is_question("如何取消合同？") and is_question("كيف ألغي العقد؟") and is_question("Is it free?")
+    assert not is_question("Preise und Tarife")
+
+
+@pytest.mark.parametrize("doc, lang", [
+    ("## Häufig gestellte Fragen (FAQ)\n\n### Wie kündige ich?\n\nSchriftlich, jederzeit.\n\n"
+     "### Was kostet es?\n\nNichts, es ist kostenlos.\n", "de"),
+    ("## Questions fréquentes\n\n### Comment résilier ?\n\nPar écrit, à tout moment.\n\n"
+     "### Combien ça coûte ?\n\nRien, c'est gratuit.\n", "fr"),
+    ("## Preguntas frecuentes\n\n### ¿Cómo cancelo?\n\nPor escrito, en cualquier momento.\n\n"
+     "### ¿Cuánto cuesta?\n\nNada, es gratis.\n", "es"),
+    ("## 常见问题\n\n如何取消合同？\n\n随时以书面形式取消。\n\n费用是多少？\n\n免费。\n", "zh"),
+])
+def test_faq_sections_in_other_languages_give_faq_pairs(doc, lang):
+    article = read_markdown(f"---\nlang: {lang}\n---\n# T\n\n{doc}")
+    faqs = [p for p in extract_passages(article, "a") if p.kind == "faq"]
+    assert len(faqs) == 2
+    assert faqs[0].text and faqs[1].text
+
+
+def _write(folder, name, lang, body):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.md").write_text(f"---\ntitle: {name}\nlang: {lang}\n---\n\n{body}\n", encoding="utf-8")
+
+
+@pytest.fixture
+def mixed_index(tmp_path):
+    src = tmp_path / "src"
+    _write(src, "cancel-en", "en", "You can cancel your contract at any time by writing to us.\n\n"
+           "Delivery takes three working days within the country.")
+    _write(src, "cancel-de", "de", "Sie können Ihren Vertrag jederzeit schriftlich kündigen.\n\n"
+           "Die Lieferung dauert drei Werktage innerhalb des Landes.")
+    _write(src, "cancel-zh", "zh", "您可以随时以书面形式取消合同。\n\n国内送货需要三个工作日。")
+    index_paths([src], tmp_path / "index")
+    return Index.load(tmp_path / "index")
+
+
+def test_mixed_index_records_its_languages(mixed_index):
+    assert set(mixed_index.languages) == {"english", "german", "zh"}
+
+
+@pytest.mark.parametrize("question, article", [
+    ("Wie kann ich meinen Vertrag kündigen?", "cancel-de"),
+    ("How can I cancel my contract?", "cancel-en"),
+    ("如何取消合同？", "cancel-zh"),
+    ("Wie lange dauert die Lieferung?", "cancel-de"),
+])
+def test_question_gets_a_passage_in_its_own_language(mixed_index, question, article):
+    response = ask(mixed_index, question)
+    assert response["results"][0]["id"].startswith(article)
+
+
+def test_given_lang_decides_the_analysis(mixed_index):
+    # "Vertrag kündigen" analysed as German matches the German passage's stems.
+    german = ask(mixed_index, "Vertrag kündigen", lang="de")
+    assert german["results"][0]["id"].startswith("cancel-de")
+    with pytest.raises(Exception, match="BCP 47"):
+        ask(mixed_index, "Vertrag", lang="not a tag!")
