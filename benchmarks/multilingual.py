@@ -91,18 +91,25 @@ def sets(names: list[str] | None) -> list[tuple[str, str, Path]]:
     return [s for s in found if not names or s[0] in names or s[0].split()[0] in names]
 
 
+def off_topic(lang: str) -> list:
+    """The project's own off-topic questions in lang (tests/data), [] when there are none."""
+    path = REPO / "tests" / "data" / ("out_of_scope.jsonl" if lang == "en" else f"out_of_scope_{lang}.jsonl")
+    return load_queries(path) if path.exists() else []
+
+
 def run_set(name, lang, queries_path, embedder, settings) -> list[tuple[str, dict]]:
     articles = queries_path.parent / "articles"
     queries = load_queries(queries_path)
+    extra = off_topic(lang) if name != "de-faq" else []
     with tempfile.TemporaryDirectory() as tmp:
         index_paths([articles], tmp, embedder=embedder)
         index = Index.load(tmp)
         passages = [index.passage(i) for i in range(index.n_passages)]
         lexical = replace(settings.answer_settings(), embedder=None)
-        rows = [("faqbot lexical only", evaluate(answer_ranker(index, lexical), queries, passages, articles))]
+        rows = [("faqbot lexical only", evaluate(answer_ranker(index, lexical), queries + extra, passages, articles))]
         if embedder is not None:
             default = replace(lexical, embedder=embedder)
-            rows.insert(0, ("faqbot default", evaluate(answer_ranker(index, default), queries, passages, articles)))
+            rows.insert(0, ("faqbot default", evaluate(answer_ranker(index, default), queries + extra, passages, articles)))
         else:
             rows.insert(0, ("faqbot default", rows[0][1]))
         rows.append(("rank-bm25 whitespace", evaluate(rank_bm25_ranker(passages), queries, passages, articles)))
@@ -187,15 +194,18 @@ def main(argv=None):
     embedder = load_embedder() if settings.semantic else None
     print(f"semantic reranking: {'on' if embedder is not None else 'off'}\n")
     print("| set | faqbot default H@1 / MRR | faqbot lexical H@1 / MRR | rank-bm25 H@1 / MRR | bm25s H@1 / MRR | "
-          "default - best baseline |")
-    print("|---|---|---|---|---|---|")
+          "default - best baseline | default: in-scope answered, off-topic refused |")
+    print("|---|---|---|---|---|---|---|")
     figures = {}
     for name, lang, path in sets(args.sets.split(",") if args.sets else None):
         rows = run_set(name, lang, path, embedder, settings)
         cells = [f"{r['overall']['hit@1']:.3f} / {r['overall']['mrr@10']:.3f}" for _, r in rows]
         best = max(r["overall"]["hit@1"] for _, r in rows[2:])
         gap = rows[0][1]["overall"]["hit@1"] - best
-        print(f"| {name} | {' | '.join(cells)} | {gap:+.3f} |", flush=True)
+        default = rows[0][1]
+        refusal = default.get("no_answer")
+        refused = f"{refusal['recall']:.1%} of {refusal['out_of_scope']}" if refusal else "-"
+        print(f"| {name} | {' | '.join(cells)} | {gap:+.3f} | {default['overall']['answered']:.1%}, {refused} |", flush=True)
         figures[name] = {label: {k: r["overall"][k] for k in ("hit@1", "mrr@10")} for label, r in rows}
         for miss in rows[0][1]["misses"][: args.misses]:
             print(f"    MISS {miss['question']!r} -> {(miss['first'] or '')[:70]!r} rank={miss['rank']}")
