@@ -13,7 +13,9 @@ import numpy as np
 from .errors import BadQuestion
 from .index import Index
 from .bm25 import K1
+from .analyze import token, words
 from .detect import question_languages
+from .languages import language_code
 from .search import Hit, Query, search
 from .semantic import RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, rerank
 
@@ -220,13 +222,26 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     if semantic and ranked and ranked[0].cosine < settings.min_cosine:
         confident = False
     answer = results[0] if confident else None
+    terms = matched_words(query, [t for r in results for t in (r["question"] or "", r["text"])])
     results += _suggestions(index, top_k - len(results), {r.doc for r in ranked})
     return {
         "question": question,
         "answer": answer,
         "results": results,
         "took_ms": round((time.perf_counter() - started) * 1000, 3),
+        "lang": language_code(query.language),
+        "terms": terms,
     }
+
+
+def matched_words(query: Query, texts: list[str]) -> list[str]:
+    """The words of texts (as analyze.words gives them) whose token is one of the query's: what to highlight."""
+    wanted, language, found = query.terms, query.language, {}
+    for text in texts:
+        for word in words(text):
+            if word not in found and token(word, language) in wanted:
+                found[word] = None
+    return list(found)
 
 
 def _suggestions(index: Index, count: int, taken: set[int]) -> list[dict]:

@@ -27,7 +27,7 @@ class ChatSession:
     """One session: answers questions and runs `:` commands; the I/O functions are injectable."""
 
     def __init__(self, index, answer_settings, style: Style = Style(), write: Callable[[str], None] = print,
-                 top_k: int = 5, log=None):
+                 top_k: int = 5, log=None, lang: str | None = None):
         self.index = index
         self.answer_settings = answer_settings
         self.style = style
@@ -35,11 +35,12 @@ class ChatSession:
         self.top_k = top_k
         self.log = log  # a QuestionLog when staff questions should be logged, else None
         self.last: dict | None = None
+        self.lang = lang  # the questions' language, None to use the index's or detect it
 
     def ask(self, question: str, top_k: int | None = None) -> None:
         """Answer a question and print the answer block."""
         try:
-            self.last = ask(self.index, question, max(top_k or 0, self.top_k), self.answer_settings)
+            self.last = ask(self.index, question, max(top_k or 0, self.top_k), self.answer_settings, self.lang)
         except FaqbotError as err:
             self.write(f"Error: {err}")
             return
@@ -59,7 +60,7 @@ class ChatSession:
         if n is None:
             return
         if n > len(self.last["results"]):
-            self.last = ask(self.index, self.last["question"], n, self.answer_settings)
+            self.last = ask(self.index, self.last["question"], n, self.answer_settings, self.lang)
         self.write(format_table(self.last, self.style, n))
 
     def open(self, arg: str) -> None:

@@ -124,8 +124,10 @@ def _load_index(settings: Settings) -> Index:
 @click.option("--index", "index_dir", metavar="DIR", help="Index directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the API's JSON response.")
 @click.option("--log", "log_it", is_flag=True, help="Record the question in the question log [default: off].")
+@click.option("--lang", metavar="TAG", default=None,
+              help="The question's language (BCP 47: de, pt-BR) [default: the index's, or detected].")
 @click.pass_context
-def ask(ctx, question, top_k, index_dir, as_json, log_it):
+def ask(ctx, question, top_k, index_dir, as_json, log_it, lang):
     """Answer QUESTION from the index.
 
     Prints the answer with its matching words highlighted, its source and deep link (clickable
@@ -142,7 +144,7 @@ def ask(ctx, question, top_k, index_dir, as_json, log_it):
     settings = _settings(ctx, index_dir=index_dir)
     index = _load_index(settings)
     try:
-        response = answer_question(index, question, top_k or settings.top_k, settings.answer_settings())
+        response = answer_question(index, question, top_k or settings.top_k, settings.answer_settings(), lang)
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
     if log_it:
@@ -204,7 +206,7 @@ def inspect(ctx, path, base_url, as_json):
     for article_id, article in articles:
         passages = extract_passages(article, article_id)
         out.append({
-            "title": article.title, "url": article.url, "lang": article.lang,
+            "title": article.title, "url": article.url, "lang": article.lang, "lang_source": article.lang_source,
             "sections": list(dict.fromkeys(p.section for p in passages if p.section)),
             "passages": [p.to_dict() for p in passages],
             **({"notes": list(article.notes)} if article.notes else {}),
@@ -214,7 +216,8 @@ def inspect(ctx, path, base_url, as_json):
     else:
         for article in out:
             faqs = [p for p in article["passages"] if p["kind"] == "faq"]
-            click.echo(f"{article['title']}\n  url: {article['url']}\n  lang: {article['lang'] or '-'}")
+            click.echo(f"{article['title']}\n  url: {article['url']}\n  lang: {article['lang'] or '-'} "
+                       f"({article['lang_source'] or '-'})")
             for note in article.get("notes", ()):
                 click.echo(f"  note: {note}")
             click.echo(f"  sections: {' | '.join(article['sections']) or '-'}")
@@ -290,8 +293,10 @@ def _question_log(settings: Settings):
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
               help="History file [default: chat_history beside the question log].")
 @click.option("--log", "log_it", is_flag=True, help="Record the questions in the question log [default: off].")
+@click.option("--lang", metavar="TAG", default=None,
+              help="The questions' language (BCP 47: de, pt-BR) [default: the index's, or detected].")
 @click.pass_context
-def chat(ctx, top_k, index_dir, history, log_it):
+def chat(ctx, top_k, index_dir, history, log_it, lang):
     """Ask question after question in an interactive session (for support staff).
 
     Type a question and press Enter. Line editing and history work as in a shell (arrow keys,
@@ -314,7 +319,7 @@ def chat(ctx, top_k, index_dir, history, log_it):
     index = _load_index(settings)
     warm_up(index)  # a session of many questions: the compiled search kernel pays for its import
     session = ChatSession(index, settings.answer_settings(), Style.detect(sys.stdout, os.environ), click.echo,
-                          top_k or settings.top_k, _question_log(settings) if log_it else None)
+                          top_k or settings.top_k, _question_log(settings) if log_it else None, lang)
     run(session, Path(history) if history else Path(settings.question_log_path).parent / "chat_history")
 
 

@@ -49,6 +49,7 @@ class Article:
     url: str | None = None
     lang: str | None = None
     faqs: tuple[FaqPair, ...] = field(default=())
+    lang_source: str = ""  # how lang was decided: "declared" (markup, front matter), "detected" or "default"
     notes: tuple[str, ...] = field(default=())
 
 

@@ -58,6 +58,12 @@ SCHEMAS = {
         "properties": {
             "question": _QUESTION,
             "top_k": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5},
+            "lang": {"type": "string", "maxLength": 35, "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$",
+                     "example": "de",
+                     "description": "The question's language as a BCP 47 tag (\"de\", \"pt-BR\"; the widget sends its "
+                                    "page's <html lang>). Without it: an index of one language analyses the question "
+                                    "in that language; an index of several detects it, and when unsure searches in "
+                                    "each and merges the results."},
         },
     },
     "Answer": {
@@ -71,6 +77,10 @@ SCHEMAS = {
             "results": {"type": "array", "maxItems": MAX_TOP_K, "items": {"$ref": "#/components/schemas/Passage"},
                         "description": "top_k passages, best first; unmatched suggestions at score 0 fill up."},
             "took_ms": {"type": "number", "minimum": 0},
+            "lang": {"type": "string", "description": "The language the question was analysed in (a language code)."},
+            "terms": {"type": "array", "items": {"type": "string"},
+                      "description": "Words of the matched passages (lowercase) that match the question's terms "
+                                     "in that language's analysis: what a client highlights."},
         },
     },
     "Feedback": {

@@ -176,4 +176,10 @@ def parse_document(data: bytes, kind: str, source: str, article_id: str, base_ur
         article = read_text(text, source)
     url = article.url or base_url.rstrip("/") + "/" + article_id
     title = article.title or article_id.replace("-", " ").capitalize()
-    return replace(article, url=url, title=title)
+    if article.lang:
+        lang, lang_source = article.lang, "declared"
+    else:
+        from .detect import article_language
+
+        lang, lang_source = article_language(" ".join(b.question or b.text for b in article.blocks[:50]))
+    return replace(article, url=url, title=title, lang=lang, lang_source=lang_source)

@@ -134,9 +134,18 @@ def _url(root: etree._Element) -> tuple[str | None, list[str]]:
 
 
 def _lang(root: etree._Element) -> str | None:
-    primary = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").strip()
-    primary = primary.replace("_", "-").split("-")[0].lower()
+    """The page's declared language: <html lang>, else og:locale, else <meta http-equiv=Content-Language>."""
+    primary = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or _meta(root, "og:locale")
+               or _http_equiv(root, "content-language") or "").strip()
+    primary = primary.replace("_", "-").split(",")[0].split("-")[0].lower()
     return primary if primary.isalpha() and len(primary) <= 8 else None
+
+
+def _http_equiv(root: etree._Element, name: str) -> str | None:
+    for el in root.iter("meta"):
+        if (el.get("http-equiv") or "").strip().lower() == name:
+            return el.get("content")
+    return None
 
 
 def _anchor(el: etree._Element) -> str | None:

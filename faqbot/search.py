@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import kernel
-from .analyze import analyze
+from .analyze import WORD_TABLE_LANGUAGE, analyze, stemmer_language
 from .bm25 import Postings
 from .index import SIDE_FIELD, TIERED_FIELD, Index
 
@@ -35,13 +35,15 @@ class Query:
     terms: Counter
     ids: dict[str, int | None]
     known: dict[int, int]
+    language: str = WORD_TABLE_LANGUAGE  # the analysis language (analyze.stemmer_language)
 
 
 def parse_query(index: Index, question: str, language: str | None = None) -> Query:
     """Analyse a question with the index's analyzer (in language: an analysis key or tag) and look its terms up."""
     terms = Counter(analyze(question, language))
     ids = dict(zip(terms, index.term_ids(list(terms))))
-    return Query(terms=terms, ids=ids, known={i: terms[t] for t, i in ids.items() if i is not None})
+    return Query(terms=terms, ids=ids, known={i: terms[t] for t, i in ids.items() if i is not None},
+                 language=stemmer_language(language) if language else WORD_TABLE_LANGUAGE)
 
 
 _buffers = kernel.Buffers()  # per-thread scratch, zero again after each query

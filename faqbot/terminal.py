@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Mapping, TextIO
 
-from .analyze import _WORD, analyze
+from .analyze import _WORD, analyze, normalize
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"
@@ -70,14 +70,19 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def highlight(text: str, question: str, style: Style) -> str:
+def highlight(text: str, question: str, style: Style, matched: list[str] | None = None) -> str:
     """Mark the words of text that match the question's terms (same analyzer as the index).
 
+    matched: the response's "terms" (the words matched in the question's language), when given.
     Matches are bold, underlined and yellow: visible without colour perception too.
     """
     text = clean(text)
     if not style.color:
         return text
+    if matched is not None:
+        wanted = set(matched)
+        return _WORD.sub(lambda m: style.paint(m.group(0), BOLD, UNDERLINE, YELLOW)
+                         if normalize(m.group(0)) in wanted else m.group(0), text)
     terms = set(analyze(question))
     if not terms:
         return text
@@ -107,8 +112,8 @@ def format_answer(response: dict, style: Style = Style()) -> str:
         return style.paint("No confident answer.", BOLD)
     lines = []
     if answer["question"]:
-        lines.append(style.paint("Q: ", BOLD) + highlight(answer["question"], question, style))
-    lines.append(highlight(answer["text"], question, style))
+        lines.append(style.paint("Q: ", BOLD) + highlight(answer["question"], question, style, response.get("terms")))
+    lines.append(highlight(answer["text"], question, style, response.get("terms")))
     lines.append("")
     lines.append(f"{style.paint('Source:', BOLD)} {style.paint(_source(answer), CYAN)}")
     lines.append(f"{style.paint('Link:', BOLD)}   {style.link(clean(answer['link']))}")

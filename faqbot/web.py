@@ -99,7 +99,7 @@ def _json_body() -> dict:
 def _answer(extensions: dict, index, data: dict) -> dict:
     """ask() for a request body, and the question logged (raises BadQuestion)."""
     response = ask(index, data.get("question"), data.get("top_k", extensions["faqbot.settings"].top_k),
-                   extensions["faqbot.answer_settings"])
+                   extensions["faqbot.answer_settings"], data.get("lang"))
     log = extensions.get("faqbot.log")
     if log is not None:
         log.record_question(response["question"], response)
@@ -108,7 +108,7 @@ def _answer(extensions: dict, index, data: dict) -> dict:
 
 @api.post("/api/ask")
 def api_ask():
-    """Answer a question: {question, top_k?} -> {question, answer, results, took_ms}."""
+    """Answer a question: {question, top_k?, lang?} -> {question, answer, results, took_ms, lang, terms}."""
     data = _json_body()
     try:
         return jsonify(_answer(current_app.extensions, _index(), data))

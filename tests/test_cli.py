@@ -58,7 +58,7 @@ def test_inspect_json_lists_articles_with_passages(runner, corpus_dir):
     result = runner.invoke(cli, ["inspect", str(corpus_dir / "refunds.md"), "--json"])
     assert result.exit_code == 0
     (article,) = json.loads(result.output)
-    assert set(article) == {"title", "url", "lang", "passages"}
+    assert set(article) == {"title", "url", "lang", "lang_source", "passages"}  # lang_source: additive (issue 18)
     assert article["url"] == "/articles/refunds"
     assert [p["question"] for p in article["passages"] if p["kind"] == "faq"] == [
         "Can I get a refund after 30 days?", "How long does a refund take?"]

@@ -121,3 +121,52 @@ def test_given_lang_decides_the_analysis(mixed_index):
     assert german["results"][0]["id"].startswith("cancel-de")
     with pytest.raises(Exception, match="BCP 47"):
         ask(mixed_index, "Vertrag", lang="not a tag!")
+
+
+def test_api_takes_lang_and_returns_language_and_matched_terms(client):
+    data = client.post("/api/ask", json={"question": "how long does a refund take?", "lang": "en-GB"}).get_json()
+    assert data["lang"] == "en"
+    assert "refund" in data["terms"]  # words of the matched passages, for the widget to highlight
+    bad = client.post("/api/ask", json={"question": "refund", "lang": "<script>"})
+    assert bad.status_code == 400 and "BCP 47" in bad.get_json()["error"]
+    assert client.post("/api/ask", json={"question": "refund", "lang": 7}).status_code == 400
+
+
+def test_cli_ask_and_chat_take_lang(runner, tmp_path):
+    import json
+
+    from faqbot.chat import ChatSession
+    from faqbot.cli import cli
+
+    src = tmp_path / "src"
+    _write(src, "vertrag", "de", "## Häufig gestellte Fragen\n\n### Wie kündige ich meinen Vertrag?\n\n"
+           "Sie können Ihren Vertrag jederzeit schriftlich kündigen.")
+    _write(src, "delivery", "en", "Delivery takes three working days within the country, by post.")
+    assert runner.invoke(cli, ["index", str(src), "--index", str(tmp_path / "ix")]).exit_code == 0
+    result = runner.invoke(cli, ["ask", "Verträge kündigen", "--lang", "de", "--json", "--index", str(tmp_path / "ix")])
+    data = json.loads(result.output)
+    assert data["lang"] == "de" and data["answer"]["id"].startswith("vertrag")
+    assert "kündigen" in data["terms"]
+    result = runner.invoke(cli, ["ask", "Verträge", "--lang", "?", "--index", str(tmp_path / "ix")])
+    assert result.exit_code != 0 and "BCP 47" in result.output
+    out = []
+    session = ChatSession(Index.load(tmp_path / "ix"), __import__("faqbot.answer").answer.AnswerSettings(),
+                          write=out.append, lang="de")
+    session.ask("Verträge kündigen")
+    assert session.last["lang"] == "de" and session.last["answer"]["id"].startswith("vertrag")
+
+
+def test_inspect_shows_how_the_language_was_decided(runner, tmp_path):
+    import json
+
+    from faqbot.cli import cli
+
+    (tmp_path / "declared.html").write_text('<html lang="fr-CA"><body><h1>Bonjour</h1><p>Texte.</p></body></html>')
+    (tmp_path / "og.html").write_text('<html><head><meta property="og:locale" content="pt_BR"></head>'
+                                      '<body><h1>Olá</h1><p>Texto.</p></body></html>')
+    (tmp_path / "plain.md").write_text("# Über uns\n\nWir sind ein kleines Unternehmen aus Berlin und verkaufen "
+                                       "seit vielen Jahren Fahrräder, Ersatzteile und Zubehör für die ganze Familie.\n")
+    result = runner.invoke(cli, ["inspect", str(tmp_path), "--json"])
+    langs = {a["title"]: (a["lang"], a["lang_source"]) for a in json.loads(result.output)}
+    assert langs == {"Bonjour": ("fr", "declared"), "Olá": ("pt", "declared"), "Über uns": ("de", "detected")}
+    assert "(detected)" in runner.invoke(cli, ["inspect", str(tmp_path / "plain.md")]).output
