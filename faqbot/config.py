@@ -15,12 +15,15 @@ from .errors import FaqbotError
 
 
 def setting(default: Any, help: str, *, low: float | None = None, high: float | None = None,
-            flag_means: int | None = None) -> Any:
+            flag_means: int | None = None, secret_chars: int | None = None) -> Any:
     """One row of the settings table: default, help sentence and allowed range (inclusive).
 
     flag_means: for an integer setting, the number `true` stands for (trust_proxy = true is 1 hop).
+    secret_chars: a secret string, empty (off) or at least this many characters after stripping
+    spaces; errors never show its value.
     """
-    return field(default=default, metadata={"help": help, "low": low, "high": high, "flag_means": flag_means})
+    return field(default=default, metadata={"help": help, "low": low, "high": high, "flag_means": flag_means,
+                                            "secret_chars": secret_chars})
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,9 @@ class Settings:
     crawl_timeout: float = setting(10.0, "seconds per page request", low=0.1, high=600)
     crawl_max_page_bytes: int = setting(5_000_000, "larger pages fail (and keep their previous passages)",
                                         low=1024, high=1_000_000_000)
-    admin_token: str = setting("", "enables the admin endpoints (`/admin/report`, `/api/reindex`); at least "
-                                   "16 characters; send `Authorization: Bearer <token>`; empty = off")
+    admin_token: str = setting("", "enables the admin endpoints (`/admin/report`, `/api/reindex`); send "
+                                   "`Authorization: Bearer <token>`; make one with `openssl rand -hex 32`",
+                               secret_chars=16)
     log_questions: bool = setting(True, "keep a question log (time, question, answered, passage, score, "
                                         "feedback; no IP addresses)")
     question_log: str = setting("", "the question log's SQLite file; empty = questions.sqlite beside the index")
@@ -111,6 +115,7 @@ class SettingSpec:
     low: float | None = None
     high: float | None = None
     flag_means: int | None = None
+    secret_chars: int | None = None
 
     @property
     def env(self) -> str:
@@ -125,6 +130,8 @@ class SettingSpec:
             kind += f" from {_number(self.low)} to {_number(self.high)}"
         if self.flag_means is not None:
             kind += f" (or true for {self.flag_means}, false for 0)"
+        if self.secret_chars is not None:
+            kind = f"empty (off) or {kind} of at least {self.secret_chars} characters (spaces around it do not count)"
         return kind
 
 
@@ -162,6 +169,12 @@ def parse_value(spec: SettingSpec, value: Any, where: str) -> Any:
     if spec.type == "str":
         if not isinstance(value, str):
             raise refuse()
+        if spec.secret_chars is not None:
+            secret = value.strip()
+            if value and len(secret) < spec.secret_chars:
+                raise FaqbotError(f"Setting {spec.name!r} ({where}) must be {spec.describe()}; "
+                                  f"the value given has {len(secret)} characters.")
+            return secret
         return value
     number: Any = value
     if spec.flag_means is not None:

@@ -13,9 +13,9 @@ index at once; the others notice the new manifest within LiveIndex.check_interva
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -25,7 +25,9 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 
+from . import admin_auth
 from .config import Settings
+from .limits import client_address
 from .incremental import BuildLock, RefreshReport, crawl_settings, index_sources, is_locked
 
 STATUS_FILE = "reindex-status.json"
@@ -172,15 +174,21 @@ def _jobs() -> ReindexJobs:
 
 @admin.before_request
 def _authorize():
-    """404 when the admin API is off, 401 without a bearer token, 403 with a wrong one."""
-    token = current_app.extensions["faqbot.settings"].admin_token
-    if not token:
+    """404 when the admin API is off, 401 without a bearer token, 403 with a wrong one, 429 after too many."""
+    auth = admin_auth.current()
+    if auth is None:
         abort(404)
+    client = client_address()
+    wait = auth.blocked(client)
+    if wait is not None:
+        seconds = math.ceil(wait)
+        return (jsonify({"error": f"Too many wrong admin tokens from your address. Try again in {seconds} seconds."}),
+                429, {"Retry-After": str(seconds)})
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         return (jsonify({"error": "This needs an admin token: send 'Authorization: Bearer <token>'."}), 401,
                 {"WWW-Authenticate": 'Bearer realm="faqbot admin"'})
-    if not hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8")):
+    if not auth.check_token(given, client):
         return jsonify({"error": "The admin token is not valid."}), 403
     return None
 

@@ -1,57 +1,69 @@
 """GET /admin/report: the question-log report as a web page, behind the admin token.
 
 Off (404) while no `admin_token` is configured. A client sends `Authorization: Bearer <token>`;
-a browser signs in once through the form (POST /admin/login), which sets an HttpOnly,
-SameSite=Strict cookie holding an expiry signed with the token (never the token itself).
-The page is server-rendered: no scripts, the chart is inline SVG drawn here.
+a browser signs in once through the form (POST /admin/login), which starts a session
+(faqbot.admin_auth: a random id in an HttpOnly, SameSite=Strict cookie, never the token; signing
+out ends it on the server). POSTs from another site's page are refused (Origin check), and too
+many wrong tokens from one address get 429. The page is server-rendered: no scripts, the chart
+is inline SVG drawn here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import math
 import time
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
 from markupsafe import Markup, escape
 
+from . import admin_auth
+from .admin_auth import COOKIE, SESSION_SECONDS
 from .errors import FaqbotError
+from .limits import client_address
 from .report import build_report, parse_since
 
-COOKIE = "faqbot_admin"
-SESSION_SECONDS = 12 * 3600
 PERIODS = ("7d", "14d", "30d", "90d")
 DEFAULT_PERIOD = "30d"
 
 report_page = Blueprint("report_page", __name__)
 
 
-def _token() -> str:
-    token = current_app.extensions["faqbot.settings"].admin_token
-    if not token:
+def _auth() -> admin_auth.AdminAuth:
+    auth = admin_auth.current()
+    if auth is None:
         abort(404)
-    return token
+    return auth
 
 
-def _sign(token: str, expires: int) -> str:
-    return hmac.new(token.encode(), f"faqbot-admin-report:{expires}".encode(), hashlib.sha256).hexdigest()
-
-
-def _check(token: str) -> str:
-    """"ok", "missing" or "wrong": the bearer header first, then the sign-in cookie."""
+def _check(auth: admin_auth.AdminAuth) -> str:
+    """"ok", "missing" or "wrong": the bearer header first, then the session cookie."""
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, given = header.partition(" ")
-        ok = scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-        return "ok" if ok else "wrong"
-    cookie = request.cookies.get(COOKIE)
-    if not cookie:
-        return "missing"
-    expires, _, signature = cookie.partition(".")
-    if not expires.isdecimal() or int(expires) < time.time():
-        return "missing"  # an expired session just signs in again
-    return "ok" if hmac.compare_digest(signature.encode(), _sign(token, int(expires)).encode()) else "wrong"
+        if scheme.lower() != "bearer":
+            given = ""  # counted as a wrong token
+        return "ok" if auth.check_token(given, client_address()) else "wrong"
+    session = request.cookies.get(COOKIE)
+    if not session or not auth.session_valid(session):
+        return "missing"  # an expired or ended session just signs in again
+    return "ok"
+
+
+@report_page.before_request
+def _guard():
+    """Off: 404. Too many wrong tokens: 429. A POST from another site's page: 403."""
+    auth = _auth()
+    wait = auth.blocked(client_address())
+    if wait is not None:
+        seconds = math.ceil(wait)
+        response = _login_page(429, f"Too many wrong tokens from your address. Try again in {seconds} seconds.")
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    if request.method == "POST" and not admin_auth.same_origin():
+        return _page("<main><h1>faqbot admin</h1><p>This form must be sent from this site's own page.</p></main>",
+                     403, "Refused")
+    return None
 
 
 def _page(body: str, status: int = 200, title: str = "Questions report") -> Response:
@@ -80,22 +92,22 @@ def _login_page(status: int, message: str) -> Response:
 
 @report_page.post("/admin/login")
 def login():
-    """Check the token from the sign-in form and set the session cookie."""
-    token = _token()
-    given = request.form.get("token", "")
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    """Check the token from the sign-in form and start a session."""
+    auth = _auth()
+    if not auth.check_token(request.form.get("token", ""), client_address()):
         return _login_page(403, "That token is not right.")
-    expires = int(time.time()) + SESSION_SECONDS
     response = redirect("/admin/report", 303)
-    response.set_cookie(COOKIE, f"{expires}.{_sign(token, expires)}", max_age=SESSION_SECONDS, path="/admin",
+    response.set_cookie(COOKIE, auth.start_session(), max_age=SESSION_SECONDS, path="/admin",
                         httponly=True, samesite="Strict", secure=request.is_secure)
     return response
 
 
 @report_page.post("/admin/logout")
 def logout():
-    """Forget the session cookie."""
-    _token()
+    """End the session on the server and forget the cookie."""
+    session = request.cookies.get(COOKIE)
+    if session:
+        _auth().end_session(session)
     response = redirect("/admin/report", 303)
     response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="Strict", secure=request.is_secure)
     return response
@@ -104,8 +116,7 @@ def logout():
 @report_page.get("/admin/report")
 def report():
     """The report page (or ?format=json) for ?since=7d|14d|30d|90d|<date>|all."""
-    token = _token()
-    state = _check(token)
+    state = _check(_auth())
     if state == "missing":
         return _login_page(401, "Sign in with the admin token (setting admin_token, FAQBOT_ADMIN_TOKEN).")
     if state == "wrong":

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Request, current_app, g, jsonify, request, s
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from . import limits, openapi, reindex
+from . import admin_auth, limits, openapi, reindex
 from .answer import ask
 from .config import Settings, load_settings
 from .errors import BadQuestion, FaqbotError
@@ -294,6 +294,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if settings.log_questions:
         app.extensions["faqbot.log"] = QuestionLog(settings.question_log_path, settings.log_retention_days)
     app.register_blueprint(api)
+    admin_auth.install(app, settings)
     app.register_blueprint(report_page)  # GET /admin/report (off without admin_token)
     limits.install(app, settings)
     app.before_request(_parse_json_body)  # after the rate limit: a bad body is counted too

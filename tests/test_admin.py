@@ -8,7 +8,7 @@ import pytest
 from faqbot import create_app
 from faqbot.incremental import BuildLock
 
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
