@@ -16,6 +16,11 @@ def _json(description: str, schema: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
+_ADMIN_LOCKED = {
+    **_error("Too many wrong admin tokens from this address this minute (5); even the right one waits."),
+    "headers": {"Retry-After": {"description": "Seconds until the address may try again.",
+                                "schema": {"type": "integer", "minimum": 1}}},
+}
 _RATE_LIMITED = {
     **_error("Too many requests from this client this minute (the `rate_limit` setting)."),
     "headers": {"Retry-After": {"description": "Seconds until the client may retry.",
@@ -171,7 +176,8 @@ def spec() -> dict:
                 "responses": {"202": _json("The job that started.", "ReindexJob"), "400": _BAD,
                               "401": _error("No admin token sent."), "403": _error("Wrong admin token."),
                               "404": _error("The admin API is off (no admin_token)."),
-                              "409": _error("A re-index is already running."), "413": _TOO_LARGE},
+                              "409": _error("A re-index is already running."), "413": _TOO_LARGE,
+                              "429": _ADMIN_LOCKED},
             }},
             "/api/reindex/status": {"get": {
                 "operationId": "reindexStatus",
@@ -179,7 +185,7 @@ def spec() -> dict:
                 "security": [{"adminToken": []}],
                 "responses": {"200": _json("The last job, or state \"none\".", "ReindexJob"),
                               "401": _error("No admin token sent."), "403": _error("Wrong admin token."),
-                              "404": _error("The admin API is off (no admin_token).")},
+                              "404": _error("The admin API is off (no admin_token)."), "429": _ADMIN_LOCKED},
             }},
             "/api/openapi.json": {"get": {
                 "operationId": "openapi",

@@ -76,6 +76,8 @@ def test_wrong_tokens_are_limited_per_client_and_shared_by_workers(index_dir):
     refused = worker_a.get("/api/reindex/status", headers=BEARER)  # even the right token waits now
     assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
     assert refused.get_json()["error"].startswith("Too many wrong admin tokens from your address. Try again in ")
+    paths = worker_a.get("/api/openapi.json").get_json()["paths"]
+    assert "429" in paths["/api/reindex/status"]["get"]["responses"] and "429" in paths["/api/reindex"]["post"]["responses"]
     assert worker_a.post("/admin/login", data={"token": TOKEN}).status_code == 429
     assert worker_a.get("/admin/report", headers=BEARER).status_code == 429
     # Another address is not locked out, and a missing token is not a failure.
