@@ -34,6 +34,8 @@ class Settings:
     sources: tuple[str, ...] = setting(("corpus",), "what `faqbot index` reads when given no PATH "
                                                    "(comma-separated in the environment)")
     base_url: str = setting("/articles/", "URL prefix for articles that don't state their own URL")
+    url_style: str = setting("file", "URLs of HTML files read from a folder: `file` (`guide.html`) or `pretty` "
+                                     "(`guide`); see [Documentation sites](#documentation-sites)")
     min_confidence: float = setting(0.35, "below this confidence there is no answer, only suggestions "
                                           "(chosen on the dev set, see Quality)", low=0, high=1)
     top_k: int = setting(5, "results returned when a request doesn't say", low=1, high=50)

@@ -71,6 +71,11 @@ class _Draft:
         return word_count(self.text())
 
 
+def is_question(text: str) -> bool:
+    """True when text reads as a question: it ends with a question mark (of any script)."""
+    return text.rstrip().endswith(("?", "？", "؟"))
+
+
 def is_faq_heading(text: str) -> bool:
     """True for headings such as "FAQ", "Frequently Asked Questions", "Häufig gestellte Fragen" or "常见问题"."""
     return bool(FAQ_HEADING.match(text))
@@ -118,7 +123,7 @@ def _faq_drafts(blocks: list[Block], start: int, heading: Block) -> tuple[list[_
         if is_question_heading or (block.kind == "paragraph" and is_question(block.text)):
             current = _Draft("faq", [], heading.text, block.anchor, question=block.text)
             drafts.append(current)
-        elif block.kind == "qa":
+        elif block.kind in ("qa", "term"):  # in an FAQ section even a term without "?" is a question
             drafts.append(_Draft("faq", [block.text], heading.text, block.anchor, question=block.question))
             current = None
         elif current is not None:
@@ -154,9 +159,28 @@ def _paragraph_drafts(blocks: list[Block], section: str, anchor: str | None) -> 
     return merged
 
 
+def _faq_page_blocks(article: Article) -> list[Block]:
+    """A page titled like an FAQ ("FAQ: General") is one FAQ section: its headings are the questions.
+
+    The title stands as the section's heading before the first heading or question; text above it stays.
+    """
+    blocks = list(article.blocks)
+    if not is_faq_heading(article.title) or any(b.kind == "heading" and is_faq_heading(b.text) for b in blocks):
+        return blocks
+    first = next((i for i, b in enumerate(blocks) if b.kind == "heading" or is_question(b.text)), None)
+    if first is None:
+        return blocks
+    return blocks[:first] + [Block("heading", article.title, level=1)] + blocks[first:]
+
+
+def _term_drafts(block: Block) -> list[_Draft]:
+    """An API entry, glossary term or option (<dt>/<dd>) as paragraphs with the term as their section."""
+    return _paragraph_drafts([Block("paragraph", block.text)], block.question or "", block.anchor)
+
+
 def extract_passages(article: Article, article_id: str) -> list[Passage]:
     """Split an article into FAQ-pair and paragraph passages, in reading order."""
-    blocks = list(article.blocks)
+    blocks = _faq_page_blocks(article)
     structured = [_Draft("faq", [f.answer], "", f.anchor, question=f.question) for f in article.faqs]
     structured_questions = {_norm(d.question) for d in structured}
     drafts: list[_Draft] = []
@@ -184,6 +208,9 @@ def extract_passages(article: Article, article_id: str) -> list[Passage]:
         if block.kind == "heading":
             flush_paragraphs()
             section, anchor = block.text, block.anchor
+        elif block.kind == "term":
+            flush_paragraphs()
+            drafts.extend(_term_drafts(block))
         elif block.kind == "qa":
             flush_paragraphs()
             if _norm(block.question) not in structured_questions:

@@ -8,7 +8,7 @@ complete new index version: BM25 weights depend on every document, so the postin
 rebuilt, which is cheap; reading, extracting, tokenizing and embedding are what we save.
 
 The result is the same index a full rebuild gives (tests compare the files). The cache is
-dropped whole when the code that reads or tokenizes changes, or when base_url does.
+dropped whole when the code that reads or tokenizes changes, or when base_url or url_style does.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ FILES_ORIGIN = "files"
 # read it: a write in the same clock tick as our read would otherwise go unnoticed ("racy git").
 RACY_NS = 2_000_000_000
 BATCH = 256  # sources handed to the index writer at once
-_CODE = ("read.py", "read_text.py", "read_markdown.py", "markdown_inline.py", "read_html.py", "extract.py",
-         "analyze.py", "stopwords.py", "stopwords.json", "languages.py", "model.py", "incremental.py")
+_CODE = ("read.py", "read_text.py", "read_markdown.py", "markdown_inline.py", "read_html.py", "doc_headings.py",
+         "extract.py", "analyze.py", "stopwords.py", "stopwords.json", "languages.py", "model.py", "incremental.py")
 
 
 class IndexBusy(FaqbotError):
@@ -109,9 +109,9 @@ class Entry:
         return out
 
 
-def code_fingerprint(base_url: str) -> str:
+def code_fingerprint(base_url: str, url_style: str = "file") -> str:
     """Identifies everything a cached passage depends on besides its source's bytes."""
-    digest = hashlib.sha256(f"{__version__}|{ANALYZER_VERSION}|{base_url}|".encode())
+    digest = hashlib.sha256(f"{__version__}|{ANALYZER_VERSION}|{base_url}|{url_style}|".encode())
     here = Path(__file__).resolve().parent
     for name in _CODE:
         try:
@@ -302,9 +302,10 @@ def _read_file(entry: Entry, path: str, st: os.stat_result) -> tuple[Entry, byte
     return entry, data
 
 
-def _parse_file(entry: Entry, data: bytes, path: str, base_url: str) -> Entry:
+def _parse_file(entry: Entry, data: bytes, path: str, base_url: str, url_path: str | None = None) -> Entry:
     try:
-        article = parse_document(data, EXTENSIONS[os.path.splitext(path)[1].lower()], path, entry.article_id, base_url)
+        kind = EXTENSIONS[os.path.splitext(path)[1].lower()]
+        article = parse_document(data, kind, path, entry.article_id, base_url, url_path)
     except SkipFile as err:
         entry.skip = str(err)
         return entry
@@ -360,6 +361,7 @@ def index_sources(
     crash_hook=None,
     embedder=None,
     embed_progress: Callable[[int, int], None] | None = None,
+    url_style: str = "file",
 ) -> RefreshReport:
     """Index files under paths and the pages of sitemaps / URL lists, reusing what did not change.
 
@@ -370,10 +372,10 @@ def index_sources(
     started = time.perf_counter()
     report = RefreshReport()
     index_dir = Path(index_dir)
-    cache = SourceCache(index_dir / CACHE_FILE, code_fingerprint(base_url))
+    cache = SourceCache(index_dir / CACHE_FILE, code_fingerprint(base_url, url_style))
     try:
         old = cache.rows()
-        entries = _file_entries(paths, base_url, cache, {} if full else old, report, progress)
+        entries = _file_entries(paths, base_url, cache, {} if full else old, report, progress, url_style)
         if sitemaps or url_lists:
             crawler = crawl if isinstance(crawl, Crawler) else Crawler(crawl)
             taken = {e.article_id for e in entries}
@@ -401,8 +403,8 @@ def _listing_dirs(paths) -> dict[str, int]:
     return dirs
 
 
-def _find_sources(paths, cache: "SourceCache", use_cache: bool):
-    """(path as found, absolute path, article id) of each source file, and the skipped paths.
+def _find_sources(paths, cache: "SourceCache", use_cache: bool, url_style: str = "file"):
+    """(path as found, absolute path, article id, URL path) of each source file, and the skipped paths.
 
     From find_sources(paths), or its last result when no folder it walked has changed since.
     """
@@ -417,8 +419,8 @@ def _find_sources(paths, cache: "SourceCache", use_cache: bool):
             return [tuple(row) for row in listing["sources"]], [Skipped(p, reason) for p, reason in listing["skipped"]]
     seen_ns = time.time_ns()
     dirs = _listing_dirs(paths)
-    found, skipped = find_sources(paths)
-    sources = [(str(s.path), os.path.abspath(s.path), s.article_id) for s in found]
+    found, skipped = find_sources(paths, url_style)
+    sources = [(str(s.path), os.path.abspath(s.path), s.article_id, s.url_path) for s in found]
     if all(Path(p).exists() for p in paths):  # a missing path's appearance would change no folder we watch
         cache.set_meta("listing", {
             "paths": key, "seen_ns": seen_ns, "dirs": dirs, "skipped": [[s.path, s.reason] for s in skipped],
@@ -426,12 +428,12 @@ def _find_sources(paths, cache: "SourceCache", use_cache: bool):
     return sources, skipped
 
 
-def _file_entries(paths, base_url, cache, old, report, progress) -> list[Entry]:
+def _file_entries(paths, base_url, cache, old, report, progress, url_style="file") -> list[Entry]:
     """Entries for the files under paths: unchanged ones from the cache, the others read now."""
-    sources, not_found = _find_sources(paths, cache, use_cache=bool(old))
+    sources, not_found = _find_sources(paths, cache, use_cache=bool(old), url_style=url_style)
     report.skipped.extend(not_found)
     entries, from_cache = [], []
-    for n, (path, key, article_id) in enumerate(sources, 1):
+    for n, (path, key, article_id, url_path) in enumerate(sources, 1):
         entry = Entry(key, FILES_ORIGIN, article_id)
         cached = old.get(key)
         if cached is not None and (cached.origin, cached.article_id) != (FILES_ORIGIN, article_id):
@@ -453,7 +455,7 @@ def _file_entries(paths, base_url, cache, old, report, progress) -> list[Entry]:
                     cached.changed = True
                     entry = cached
                 elif data is not None:
-                    entry = _parse_file(entry, data, path, base_url)
+                    entry = _parse_file(entry, data, path, base_url, url_path)
                     report.read += 1
         if entry.skip:
             report.skipped.append(Skipped(path, entry.skip))

@@ -15,6 +15,8 @@ class Block:
       "item"      one list item (kept with the paragraph that introduces it)
       "qa"        a question/answer pair found in the markup itself
                   (<details><summary>, <dl><dt><dd>); question holds the question, text the answer
+      "term"      a <dt>/<dd> entry that is no question (API entry, glossary term, option);
+                  question holds the term, text its definition; read as paragraphs about the term
     """
 
     kind: str

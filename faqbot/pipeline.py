@@ -30,11 +30,11 @@ class IndexReport:
 
 def iter_articles(
     paths: list[str | Path], base_url: str = DEFAULT_BASE_URL, skipped: list[Skipped] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, url_style: str = "file",
 ) -> Iterator[tuple[str, Article]]:
     """Read every source under paths, one at a time; unreadable ones go to skipped with their reason."""
     skipped = [] if skipped is None else skipped
-    sources, not_found = find_sources(paths)
+    sources, not_found = find_sources(paths, url_style)
     skipped.extend(not_found)
     for n, source in enumerate(sources, 1):
         try:
@@ -48,11 +48,12 @@ def iter_articles(
 
 
 def load_articles(
-    paths: list[str | Path], base_url: str = DEFAULT_BASE_URL, progress: Callable[[int, int], None] | None = None
+    paths: list[str | Path], base_url: str = DEFAULT_BASE_URL, progress: Callable[[int, int], None] | None = None,
+    url_style: str = "file",
 ) -> tuple[list[tuple[str, Article]], list[Skipped]]:
     """Read every source under paths into memory (for inspect and eval)."""
     skipped: list[Skipped] = []
-    articles = list(iter_articles(paths, base_url, skipped, progress))
+    articles = list(iter_articles(paths, base_url, skipped, progress, url_style))
     return articles, skipped
 
 
@@ -90,6 +91,7 @@ def index_paths(
     crash_hook=None,
     embedder=None,
     embed_progress: Callable[[int, int], None] | None = None,
+    url_style: str = "file",
 ) -> IndexReport:
     """Index every article under paths into index_dir (published atomically; the old index serves until then).
 
@@ -102,7 +104,7 @@ def index_paths(
     questions: list[str] = []
     texts: list[str] = []
     try:
-        for article_id, article in iter_articles(paths, base_url, report.skipped, progress):
+        for article_id, article in iter_articles(paths, base_url, report.skipped, progress, url_style):
             report.articles += 1
             for passage in extract_passages(article, article_id):
                 writer.add_passage(passage, article.lang)

@@ -9,8 +9,9 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
-from .errors import SkipFile
+from .errors import FaqbotError, SkipFile
 from .model import Article
 from .read_markdown import read_markdown
 from .read_text import read_text
@@ -18,16 +19,18 @@ from .read_text import read_text
 MAX_FILE_BYTES = 10 * 1024 * 1024
 EXTENSIONS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
 DEFAULT_BASE_URL = "/articles/"
+URL_STYLES = ("file", "pretty")  # how a static server names an HTML file: "guide.html" or "guide"
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Source:
-    """One file to read: its path, the folder it was found under, and its article id."""
+    """One file to read: its path, the folder it was found under, its article id and its URL under base_url."""
 
     path: Path
     root: Path
     article_id: str
+    url_path: str | None = None  # None: the article id
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,17 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "article"
 
 
-def find_sources(paths: list[str | Path]) -> tuple[list[Source], list[Skipped]]:
-    """List readable article files under paths (recursive), never following a link out of them."""
+def find_sources(paths: list[str | Path], url_style: str = "file") -> tuple[list[Source], list[Skipped]]:
+    """List readable article files under paths (recursive), never following a link out of them.
+
+    Each HTML file gets the URL path a static server gives it (see site_path); no two sources share one.
+    """
+    if url_style not in URL_STYLES:
+        raise FaqbotError(f"url_style must be one of {', '.join(URL_STYLES)}, not {url_style!r}.")
     sources: list[Source] = []
     skipped: list[Skipped] = []
     seen_ids: set[str] = set()
+    taken_urls: set[str] = set()
     for given in paths:
         given = Path(given)
         if not given.exists():
@@ -61,8 +70,35 @@ def find_sources(paths: list[str | Path]) -> tuple[list[Source], list[Skipped]]:
             if article_id in seen_ids:
                 article_id = slugify(str(path.relative_to(root)))
             seen_ids.add(article_id)
-            sources.append(Source(path, root, article_id))
+            url_path = _unique_url_path(path.relative_to(root), article_id, url_style, taken_urls)
+            sources.append(Source(path, root, article_id, url_path))
     return sources, skipped
+
+
+def site_path(relative: Path, url_style: str = "file") -> str:
+    """The URL path of an HTML file as a static server serves it, relative to the site root.
+
+    'ref/models/fields.html' -> 'ref/models/fields.html' ("file") or 'ref/models/fields' ("pretty");
+    a folder's index page 'ref/index.html' -> 'ref/' in both styles (the root's -> '').
+    """
+    if relative.stem.lower() == "index":
+        folder = relative.parent.as_posix()
+        path = "" if folder == "." else folder + "/"
+    else:
+        path = (relative.with_suffix("") if url_style == "pretty" else relative).as_posix()
+    return quote(path)
+
+
+def _unique_url_path(relative: Path, article_id: str, url_style: str, taken: set[str]) -> str:
+    """The source's URL path under base_url; a file whose URL is taken by an earlier one gets a longer form."""
+    candidates = [article_id]  # Markdown and text: the clean slug URL, as before
+    if EXTENSIONS[relative.suffix.lower()] == "html":
+        candidates = [site_path(relative, url_style), quote(relative.as_posix()), article_id]
+    # Two roots can hold the same relative path ("docs/index.html", "blog/index.html"): number the rest.
+    candidates += [f"{article_id}-{n}" for n in range(2, len(taken) + 3)]
+    chosen = next(c for c in candidates if c not in taken)
+    taken.add(chosen)
+    return chosen
 
 
 def _walk(given: Path, skipped: list[Skipped]) -> Iterator[Path]:
@@ -160,11 +196,16 @@ def read_source(source: Source, base_url: str = DEFAULT_BASE_URL) -> Article:
     """Read one source file into an Article with its URL filled in; raise SkipFile with the reason."""
     data = read_file_bytes(source.path)
     kind = EXTENSIONS[source.path.suffix.lower()]
-    return parse_document(data, kind, str(source.path), source.article_id, base_url)
+    return parse_document(data, kind, str(source.path), source.article_id, base_url, source.url_path)
 
 
-def parse_document(data: bytes, kind: str, source: str, article_id: str, base_url: str) -> Article:
-    """Decode and parse one document of a known kind ("text", "markdown", "html")."""
+def parse_document(
+    data: bytes, kind: str, source: str, article_id: str, base_url: str, url_path: str | None = None
+) -> Article:
+    """Decode and parse one document of a known kind ("text", "markdown", "html").
+
+    Without a URL of its own, the article gets base_url + url_path (else + article_id).
+    """
     text = decode(data, kind)
     if kind == "html":
         from .read_html import read_html  # lxml is only loaded when there is HTML to read
@@ -174,7 +215,7 @@ def parse_document(data: bytes, kind: str, source: str, article_id: str, base_ur
         article = read_markdown(text, source)
     else:
         article = read_text(text, source)
-    url = article.url or base_url.rstrip("/") + "/" + article_id
+    url = article.url or base_url.rstrip("/") + "/" + (article_id if url_path is None else url_path)
     title = article.title or article_id.replace("-", " ").capitalize()
     if article.lang:
         lang, lang_source = article.lang, "declared"

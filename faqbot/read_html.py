@@ -10,7 +10,9 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from .doc_headings import drop_site_headings, first_h1, site_names, strip_permalinks, without_site_suffix
 from .errors import SkipFile
+from .extract import is_question
 from .model import Article, Block, FaqPair
 from .urls import checked_url, refused_note
 
@@ -72,8 +74,11 @@ def _read(root: etree._Element, source: str) -> Article:
     fallback_title = _meta(root, "og:title") or _clean(root.findtext(".//title") or "")
     body = root.find("body")
     blocks: list[Block] = []
+    own_h1, names = "", set()
     if body is not None:
+        names = _clean_headings(root, body)
         remove_furniture(body)
+        own_h1 = _clean(first_h1(body))
         keep, shares = main_text(body), []
         blocks = _select(_blocks(body, shares), shares, keep)
     title = ""
@@ -81,15 +86,23 @@ def _read(root: etree._Element, source: str) -> Article:
         title, blocks = blocks[0].text, blocks[1:]
     else:
         title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), "")
-    title = title or fallback_title
+    title = title or without_site_suffix(fallback_title, names, own_h1)
     if not faqs and not any(b.kind != "heading" for b in blocks):
         raise SkipFile("no extractable text")
     return Article(title=title, blocks=tuple(blocks), source=source, url=url, lang=lang, faqs=faqs,
                    notes=tuple(notes))
 
 
+def _clean_headings(root: etree._Element, body: etree._Element) -> set[str]:
+    """Drop heading permalinks and the site-name <h1> of a page header; return the site's names."""
+    names = site_names(root)
+    strip_permalinks(body)
+    names.update(name.lower() for name in drop_site_headings(body))
+    return names
+
+
 def _is_boilerplate(block: Block) -> bool:
-    if block.kind in ("heading", "qa"):
+    if block.kind in ("heading", "qa", "term"):
         return False
     short = len(block.text.split()) <= _SHORT_BLOCK_WORDS
     return bool(_BOILERPLATE_START.match(block.text) or (short and _BOILERPLATE_ANYWHERE.search(block.text)))
@@ -97,7 +110,7 @@ def _is_boilerplate(block: Block) -> bool:
 
 def _select(blocks: list[Block], shares: list[float], keep) -> list[Block]:
     """Keep the blocks the detector kept, the headings that introduce them, and text between two kept blocks."""
-    kept = [keep(b.question or b.text) or (b.kind == "qa" and keep(b.text)) for b in blocks]
+    kept = [keep(b.question or b.text) or (b.kind in ("qa", "term") and keep(b.text)) for b in blocks]
     # The detector drops some headings and odd paragraphs; a block between kept ones belongs to the text.
     for i in range(len(blocks) - 1, -1, -1):
         if kept[i]:
@@ -184,12 +197,16 @@ def _qa_from_details(el: etree._Element) -> Block | None:
 
 
 def _qa_from_dl(el: etree._Element) -> list[Block]:
+    """A <dl>'s entries: "qa" where the term is a question, else "term" (API entries, glossaries, options)."""
     pairs: list[Block] = []
-    question, anchor, answers = "", None, []
+    question, anchor, answers, nested = "", None, [], []
     for child in list(el) + [None]:
         if child is None or child.tag == "dt":
             if question and answers:
-                pairs.append(Block("qa", _clean(" ".join(answers)), anchor=anchor, question=question))
+                kind = "qa" if is_question(question) else "term"
+                pairs.append(Block(kind, _clean(" ".join(answers)), anchor=anchor, question=question))
+            pairs += nested
+            nested = []
             if child is None:
                 break
             if answers or not question:
@@ -197,8 +214,32 @@ def _qa_from_dl(el: etree._Element) -> list[Block]:
             else:  # several <dt> for one <dd>
                 question = _clean(question + " " + _inline_text(child))
         elif child.tag == "dd":
+            if not is_question(question):
+                nested += _linked_entries(child)
             answers.append(_inline_text(child))
     return [b for b in pairs if b.text]
+
+
+def _linked_entries(dd: etree._Element) -> list[Block]:
+    """Take out of a definition its nested <dl>s whose terms have ids of their own (class members): entries of their own."""
+    entries: list[Block] = []
+    for inner in _outermost_lists(dd):
+        terms = inner.findall("dt")
+        if terms and all(_anchor(t) for t in terms):
+            entries += _qa_from_dl(inner)
+            _remove_keep_tail(inner)
+    return entries
+
+
+def _outermost_lists(dd: etree._Element) -> list[etree._Element]:
+    found = []
+    for inner in dd.iter("dl"):
+        above = inner.getparent()
+        while above is not None and above is not dd and above.tag != "dl":
+            above = above.getparent()
+        if above is dd:
+            found.append(inner)
+    return found
 
 
 def _blocks(root: etree._Element, link_share: list[float] | None = None) -> list[Block]:

@@ -53,7 +53,7 @@ def refresh(
         return index_sources(
             list(paths), settings.index_dir, settings.base_url, sitemaps=list(sitemaps), url_lists=list(url_lists),
             crawl=crawl_settings(settings), full=full, progress=progress, crawl_progress=crawl_progress,
-            embedder=embedder, embed_progress=embed_progress,
+            embedder=embedder, embed_progress=embed_progress, url_style=settings.url_style,
         )
 
 

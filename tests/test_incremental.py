@@ -152,7 +152,7 @@ def test_unchanged_folders_are_not_listed_again_but_new_and_deleted_files_are_se
     index_sources([corpus_dir], tmp_path / "ix")
     real = incremental.find_sources
     listed = []
-    monkeypatch.setattr(incremental, "find_sources", lambda paths: listed.append(1) or real(paths))
+    monkeypatch.setattr(incremental, "find_sources", lambda paths, *a: listed.append(1) or real(paths, *a))
     assert index_sources([corpus_dir], tmp_path / "ix").articles == 4
     assert listed == []
     (corpus_dir / "cycling.md").write_text(EXTRA)
