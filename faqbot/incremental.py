@@ -47,7 +47,7 @@ FILES_ORIGIN = "files"
 # read it: a write in the same clock tick as our read would otherwise go unnoticed ("racy git").
 RACY_NS = 2_000_000_000
 BATCH = 256  # sources handed to the index writer at once
-_CODE = ("read.py", "read_text.py", "read_markdown.py", "markdown_inline.py", "read_html.py", "doc_headings.py",
+_CODE = ("read.py", "read_text.py", "read_markdown.py", "markdown_inline.py", "read_html.py", "docsite.py",
          "extract.py", "analyze.py", "stopwords.py", "stopwords.json", "languages.py", "model.py", "incremental.py")
 
 

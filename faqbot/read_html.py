@@ -10,7 +10,8 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from .doc_headings import drop_site_headings, first_h1, site_names, strip_permalinks, without_site_suffix
+from .docsite import (drop_site_headings, drop_skip_links, first_h1, is_doc_page, site_names, strip_permalinks,
+                      without_site_suffix)
 from .errors import SkipFile
 from .extract import is_question
 from .model import Article, Block, FaqPair
@@ -76,10 +77,11 @@ def _read(root: etree._Element, source: str) -> Article:
     blocks: list[Block] = []
     own_h1, names = "", set()
     if body is not None:
+        doc_page = is_doc_page(root)  # before furniture removal takes the scripts out
         names = _clean_headings(root, body)
         remove_furniture(body)
         own_h1 = _clean(first_h1(body))
-        keep, shares = main_text(body), []
+        keep, shares = (lambda text: True) if doc_page else main_text(body), []
         blocks = _select(_blocks(body, shares), shares, keep)
     title = ""
     if blocks and blocks[0].kind == "heading" and blocks[0].level == 1:
@@ -94,9 +96,10 @@ def _read(root: etree._Element, source: str) -> Article:
 
 
 def _clean_headings(root: etree._Element, body: etree._Element) -> set[str]:
-    """Drop heading permalinks and the site-name <h1> of a page header; return the site's names."""
+    """Drop heading permalinks, skip links and the site-name <h1> of a page header; return the site's names."""
     names = site_names(root)
     strip_permalinks(body)
+    drop_skip_links(body)
     names.update(name.lower() for name in drop_site_headings(body))
     return names
 

@@ -1,10 +1,14 @@
-"""Headings as the reader sees them on documentation and static sites.
+"""Documentation and static sites: headings as the reader sees them, and pages built by a doc generator.
 
 Sphinx, MkDocs, Docusaurus, Hugo, Jekyll and GitHub put a permalink anchor in every heading
 (`<a class="headerlink" href="#id">¶</a>`, `hash-link`, `anchor`, "#", "🔗"), and many themes put
 the site's name in an `<h1>` of the page header. These functions take both out of a parsed page
 before its blocks are read, keep the anchor's target as the heading's deep link, and pick the page's
 title: its own `<h1>`, else `<title>` without its " — Site name" suffix.
+
+Pages built by Sphinx, MkDocs or Docusaurus mark their furniture (navigation, sidebars, headers,
+footers) in their markup, so their text is read without the main-content detector, which drops
+headings followed by a heading or a code block and short answers ("Yes. See ...").
 """
 
 from __future__ import annotations
@@ -18,8 +22,19 @@ _SPACES = re.compile(r"\s+")
 # What a permalink shows: nothing (an icon or CSS), a pilcrow, a hash, a link symbol, a section sign.
 _PERMALINK_TEXT = re.compile(r"^[\s\u200b\u200c\u200d\u2060\ufeff\ufe0f¶§#🔗⚓]*$|^(permalink|link|anchor)$", re.IGNORECASE)
 _PERMALINK_LABEL = re.compile(r"permalink|permanent link|link to this|direct link to|anchor link", re.IGNORECASE)
+_DOC_GENERATOR = re.compile(r"^\s*(sphinx|mkdocs|docusaurus)\b", re.IGNORECASE)
+_SKIP_LINK = re.compile(r"^skip (?:to|navigation)\b", re.IGNORECASE)
 _HOME_HREF = re.compile(r"^(\./|/|(\.\./)*(index\.html?)?)$")
 _TITLE_SEPARATORS = (" — ", " – ", " | ", " - ", " · ", " :: ")
+
+
+def is_doc_page(root: etree._Element) -> bool:
+    """True for a page built by Sphinx (its documentation_options script), MkDocs or Docusaurus (generator)."""
+    for meta in root.iter("meta"):
+        if (meta.get("name") or "").lower() == "generator" and _DOC_GENERATOR.match(meta.get("content") or ""):
+            return True
+    return any(s.get("id") == "documentation_options" or (s.get("src") or "").split("?")[0].endswith(
+        "/documentation_options.js") for s in root.iter("script"))
 
 
 def _text(el: etree._Element) -> str:
@@ -48,6 +63,12 @@ def strip_permalinks(body: etree._Element) -> None:
         _drop(a)
 
 
+def drop_skip_links(body: etree._Element) -> None:
+    """Remove "Skip to content" links, which doc themes put before everything else."""
+    for a in [a for a in body.iter("a") if (a.get("href") or "").startswith("#") and _SKIP_LINK.match(_text(a))]:
+        _drop(a)
+
+
 def _drop(el: etree._Element) -> None:
     """Remove an element but keep the text that follows it."""
     parent, previous = el.getparent(), el.getprevious()
@@ -65,7 +86,7 @@ def _is_site_name(h1: etree._Element) -> bool:
     if len(links) != 1 or not _text(h1) or _text(links[0]) != _text(h1):
         return False
     href = (links[0].get("href") or "").strip()
-    return bool(href) and not href.startswith("#")
+    return bool(href) and (href == "#" or not href.startswith("#"))  # "#": the home page naming itself
 
 
 def drop_site_headings(body: etree._Element) -> list[str]:
