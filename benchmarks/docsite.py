@@ -16,7 +16,6 @@ heading is an <h2>-<h6> of a page under FAQ_DIR that ends with "?".
 from __future__ import annotations
 
 import argparse
-import html
 import re
 import socket
 import subprocess
@@ -100,9 +99,11 @@ def link_resolves(link: str, cache: dict[str, str | None]) -> tuple[bool, str]:
     if not fragment:
         return True, ""
     if fragment.startswith(":~:text="):
-        words = unquote(fragment[len(":~:text="):]).split(",")[0]
-        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-        return words in text, "text fragment not on the page"
+        words = " ".join(unquote(fragment[len(":~:text="):]).split(",")[0].split())
+        root = lxml.html.fromstring(page)
+        for hidden in root.xpath("//script|//style"):
+            hidden.drop_tree()
+        return words in " ".join(root.text_content().split()), "text fragment not on the page"
     ids = set(re.findall(r'\b(?:id|name)="([^"]*)"', page))
     return unquote(fragment) in ids, f"no id {fragment!r} on the page"
 

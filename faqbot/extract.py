@@ -71,11 +71,6 @@ class _Draft:
         return word_count(self.text())
 
 
-def is_question(text: str) -> bool:
-    """True when text reads as a question: it ends with a question mark (of any script)."""
-    return text.rstrip().endswith(("?", "？", "؟"))
-
-
 def is_faq_heading(text: str) -> bool:
     """True for headings such as "FAQ", "Frequently Asked Questions", "Häufig gestellte Fragen" or "常见问题"."""
     return bool(FAQ_HEADING.match(text))
