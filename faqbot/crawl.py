@@ -1,30 +1,33 @@
 """Fetch a live site politely: sitemaps (and sitemap indexes, gzipped or not), URL lists, pages.
 
-Polite and safe by construction: robots.txt is honoured for every page, only the sitemap's own
-host (or the listed URL's, or `allowed_hosts`) is fetched, redirects included; at most
-`concurrency` requests run at once; every request has a timeout; 429 and 5xx answers are retried
-with exponential backoff (Retry-After honoured up to MAX_RETRY_AFTER); pages over
-`max_page_bytes` and non-HTML content types fail; ETag / Last-Modified from the last run are sent
-back so an unchanged page costs a 304. Only the standard library speaks HTTP here.
+Polite and safe by construction: robots.txt is honoured for every page (RFC 9309, parsed by
+protego: `*` and `$` wildcards, the longest matching rule wins) and so is its Crawl-delay; only
+the sitemap's own host and port (or the listed URL's, or `allowed_hosts`) are fetched, redirects
+included; at most `concurrency` requests run at once, over kept-alive connections; every request
+has one deadline for all its reads (faqbot.http_fetch); 429 and 5xx answers are retried with
+exponential backoff (Retry-After honoured up to MAX_RETRY_AFTER); pages over `max_page_bytes`
+and non-HTML content types fail; ETag / Last-Modified from the last run are sent back so an
+unchanged page costs a 304.
 """
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
-import urllib.error
-import urllib.request
-import urllib.robotparser
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from protego import Protego
 
 from . import __version__
 from .errors import FaqbotError
+from .http_fetch import HttpClient, Reply, TooLarge
 from .urls import checked_url
 
 USER_AGENT = f"faqbot/{__version__}"
@@ -34,7 +37,10 @@ MAX_SITEMAPS = 500  # sitemap files followed from one sitemap index tree
 MAX_URLS = 50_000  # pages per crawl
 MAX_ROBOTS_BYTES = 512 * 1024
 MAX_RETRY_AFTER = 30.0  # seconds; a server asking for a longer wait gets reported as failed
-_CHUNK = 64 * 1024
+MAX_CRAWL_DELAY = 30.0  # seconds; a robots.txt asking for more gets its pages skipped, with the reason
+MAX_REDIRECTS = 5  # RFC 9309 asks at least five for robots.txt; pages get the same
+_REDIRECTS = (301, 302, 303, 307, 308)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class CrawlError(FaqbotError):
@@ -99,11 +105,6 @@ class CrawlReport:
             getattr(self, page.status).append((page.url, page.reason))
 
 
-class _Response:
-    def __init__(self, status: int, headers: Message, body: bytes, url: str):
-        self.status, self.headers, self.body, self.url = status, headers, body, url
-
-
 class _FetchFailed(Exception):
     def __init__(self, reason: str, status: int = 0):
         super().__init__(reason)
@@ -116,8 +117,40 @@ def host_of(url: str) -> str:
 
 
 def _host_allowed(url: str, hosts: frozenset[str]) -> bool:
+    """Whether url is http(s) on one of hosts: "host:port" allows that port only, a bare "host"
+    the default ports (80 and 443, so a site moving to https stays allowed), never any other."""
     parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and (parts.netloc.lower() in hosts or (parts.hostname or "") in hosts)
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return False
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return False
+    for entry in hosts:
+        allowed = urlsplit("//" + entry)
+        try:
+            entry_port = allowed.port
+        except ValueError:
+            continue
+        if allowed.hostname == parts.hostname and (
+                port == entry_port if entry_port else port == _DEFAULT_PORTS[parts.scheme]):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class _Robots:
+    """One site's robots.txt rules: parsed, or all allowed (4xx) / all refused (unreachable, 5xx)."""
+
+    rules: Protego | None = None
+    allow_all: bool = False
+
+    def allows(self, url: str) -> bool:
+        return self.rules.can_fetch(url, USER_AGENT) if self.rules is not None else self.allow_all
+
+    def delay(self) -> float:
+        found = self.rules.crawl_delay(USER_AGENT) if self.rules is not None else None
+        return max(0.0, float(found or 0.0))
 
 
 def normalise_url(url: str) -> str | None:
@@ -182,13 +215,27 @@ class Crawler:
     def __init__(self, settings: CrawlSettings = CrawlSettings(), sleep: Callable[[float], None] = time.sleep):
         self.settings = settings
         self.sleep = sleep
-        self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
-        self._robots_lock = threading.Lock()
+        self._http = HttpClient()
+        self._robots: dict[str, Future] = {}
+        self._robots_lock = threading.Lock()  # guards the dict only: never held while fetching
+        self._next_turn: dict[str, float] = {}  # site -> when its Crawl-delay lets the next request go
+        self._turn_lock = threading.Lock()
+        self._in_batch = threading.local()  # set in fetch_pages' threads: connections kept between pages
+
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        self._http.close()
 
     # -- sitemaps and URL lists -------------------------------------------------------------------
 
     def sitemap_targets(self, sitemap_url: str) -> list[Target]:
         """Page URLs of a sitemap (following a sitemap index), each allowed the sitemap's own host."""
+        try:
+            return self._sitemap_targets(sitemap_url)
+        finally:
+            self._http.close_mine()
+
+    def _sitemap_targets(self, sitemap_url: str) -> list[Target]:
         start = normalise_url(sitemap_url)
         if start is None:
             raise CrawlError(f"Sitemap {sitemap_url!r} is not an http(s) URL.")
@@ -259,23 +306,39 @@ class Crawler:
         def work(i: int) -> None:
             nonlocal done
             target = targets[i]
+            self._in_batch.on = True  # keep this thread's connections for its next pages
             pages[i] = self.fetch_page(target, *validators.get(target.url, (None, None)))
             with lock:
                 done += 1
                 if progress:
                     progress(done, len(targets))
 
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency), thread_name_prefix="faqbot-crawl") as pool:
-            list(pool.map(work, range(len(targets))))
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency), thread_name_prefix="faqbot-crawl") as pool:
+                list(pool.map(work, range(len(targets))))
+        finally:
+            self._http.close()
         return pages  # type: ignore[return-value]
 
     def fetch_page(self, target: Target, etag: str | None = None, last_modified: str | None = None) -> Page:
         """Fetch one page, conditionally when we hold a copy; never raises for network trouble."""
+        try:
+            return self._fetch_page(target, etag, last_modified)
+        finally:
+            if not getattr(self._in_batch, "on", False):
+                self._http.close_mine()
+
+    def _fetch_page(self, target: Target, etag: str | None, last_modified: str | None) -> Page:
         url = target.url
         if not _host_allowed(url, target.hosts):
             return Page(url, "skipped", reason=f"host {host_of(url)} is not the sitemap's host or in allowed_hosts")
-        if not self.robots_allow(url):
+        robots = self._robots_of(url)
+        if not robots.allows(url):
             return Page(url, "skipped", reason="disallowed by robots.txt")
+        if robots.delay() > MAX_CRAWL_DELAY:
+            return Page(url, "skipped", reason=f"robots.txt asks for {robots.delay():g} s between requests "
+                                                f"(faqbot waits at most {MAX_CRAWL_DELAY:g} s)")
+        self._wait_turn(url, robots.delay())
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
         if etag:
             headers["If-None-Match"] = etag
@@ -297,108 +360,116 @@ class Crawler:
 
     def robots_allow(self, url: str) -> bool:
         """Whether robots.txt of url's site lets faqbot fetch it (RFC 9309: 4xx = allowed, 5xx = not)."""
+        return self._robots_of(url).allows(url)
+
+    def _robots_of(self, url: str) -> _Robots:
+        """The rules of url's site, fetched once; other threads asking meanwhile wait for that fetch.
+
+        No lock is held while fetching: a robots.txt that redirects, or a page redirected to a site
+        whose robots.txt is still being read, can never wait on itself.
+        """
         parts = urlsplit(url)
         site = f"{parts.scheme}://{parts.netloc.lower()}"
         with self._robots_lock:
-            rules = self._robots.get(site)
-            if rules is None:
-                rules = self._robots[site] = self._fetch_robots(site)
-        return rules.can_fetch(USER_AGENT, url)
+            pending = self._robots.get(site)
+            mine = pending is None
+            if mine:
+                pending = self._robots[site] = Future()
+        if mine:
+            try:
+                pending.set_result(self._fetch_robots(site))
+            except BaseException as err:  # never leave the other threads waiting
+                pending.set_exception(err)
+        return pending.result()
 
-    def _fetch_robots(self, site: str) -> urllib.robotparser.RobotFileParser:
-        rules = urllib.robotparser.RobotFileParser(site + "/robots.txt")
+    def _fetch_robots(self, site: str) -> _Robots:
+        hosts = frozenset({host_of(site), urlsplit(site).hostname or ""})  # http -> https on the same host too
         try:
-            response = self._get(site + "/robots.txt", {}, MAX_ROBOTS_BYTES, frozenset({host_of(site)}))
+            response = self._get(site + "/robots.txt", {}, MAX_ROBOTS_BYTES, hosts, robots=False)
             status, text = response.status, response.body.decode("utf-8", "replace")
         except _FetchFailed as err:
             status, text = err.status, ""
         if status == 200:
-            rules.parse(text.splitlines())
-        elif 400 <= status < 500:
-            rules.allow_all = True
-        else:  # unreachable: assume everything is disallowed for this run
-            rules.disallow_all = True
-        rules.modified()
-        return rules
+            return _Robots(Protego.parse(text))
+        return _Robots(allow_all=400 <= status < 500)  # else unreachable: all disallowed for this run
+
+    def _wait_turn(self, url: str, delay: float) -> None:
+        """Sleep until the site's Crawl-delay since the last request to it has passed."""
+        if delay <= 0:
+            return
+        site = host_of(url)
+        with self._turn_lock:
+            now = time.monotonic()
+            turn = max(now, self._next_turn.get(site, now))
+            self._next_turn[site] = turn + delay
+        if turn > now:
+            self.sleep(turn - now)
 
     # -- HTTP -------------------------------------------------------------------------------------
 
-    def _opener(self, hosts: frozenset[str]) -> urllib.request.OpenerDirector:
-        crawler = self
-
-        class Redirects(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, req, fp, code, msg, headers, newurl):
-                if not _host_allowed(newurl, hosts):
-                    raise _FetchFailed(f"redirected to another host ({host_of(newurl)})")
-                if not crawler.robots_allow(newurl):
-                    raise _FetchFailed("redirected to a page robots.txt disallows")
-                return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-        return urllib.request.build_opener(Redirects)
-
-    def _get(self, url: str, headers: dict, max_bytes: int, hosts: frozenset[str], check_type: bool = False) -> _Response:
-        """GET with retries on 429 / 5xx / dropped connections; 200 and 304 come back, the rest raise."""
+    def _get(self, url: str, headers: dict, max_bytes: int, hosts: frozenset[str], check_type: bool = False,
+             robots: bool = True) -> Reply:
+        """GET with redirects (each checked against hosts and, when robots, robots.txt) and retries on
+        429 / 5xx / dropped connections; 200 and 304 come back, the rest raise _FetchFailed."""
         settings = self.settings
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **headers})
-        opener = self._opener(hosts)
+        headers = {"User-Agent": USER_AGENT, **headers}
         for attempt in range(settings.retries + 1):
             wait = settings.backoff * 2 ** attempt
             try:
-                with opener.open(request, timeout=settings.timeout) as response:
-                    if check_type:
-                        _check_html(response.headers)
-                    body = _read_capped(response, max_bytes, settings.timeout)
-                    return _Response(response.status, response.headers, body, response.geturl())
-            except urllib.error.HTTPError as err:
-                err.close()
-                if err.code == 304:
-                    return _Response(304, err.headers, b"", url)
-                retry_after = _retry_after(err.headers.get("Retry-After"))
-                if err.code == 429 or err.code >= 500:
-                    if retry_after is not None:
-                        if retry_after > MAX_RETRY_AFTER:
-                            raise _FetchFailed(f"HTTP {err.code} (asked to wait {retry_after:.0f} s)", err.code) from None
-                        wait = max(wait, retry_after)
-                    if attempt < settings.retries:
-                        self.sleep(wait)
-                        continue
-                    tries = f" after {attempt + 1} attempts" if attempt else ""
-                    raise _FetchFailed(f"HTTP {err.code}{tries}", err.code) from None
-                raise _FetchFailed(f"HTTP {err.code}", err.code) from None
-            except _FetchFailed:
-                raise
-            except (TimeoutError, urllib.error.URLError, OSError, ValueError) as err:
-                reason = getattr(err, "reason", err)
-                if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-                    raise _FetchFailed(f"timed out after {settings.timeout:g} s") from None
-                if isinstance(reason, (ConnectionError, ConnectionResetError)) and attempt < settings.retries:
+                response = self._follow(url, headers, max_bytes, hosts, check_type, robots)
+            except TimeoutError:
+                raise _FetchFailed(f"timed out after {settings.timeout:g} s") from None
+            except TooLarge as err:
+                size = f"{err.size:,} bytes > {max_bytes:,}" if err.size is not None else f"over {max_bytes:,} bytes"
+                raise _FetchFailed(f"too large ({size})") from None
+            except ConnectionError as err:
+                if attempt < settings.retries:
                     self.sleep(wait)
                     continue
-                raise _FetchFailed(f"cannot connect ({reason})") from None
+                raise _FetchFailed(f"cannot connect ({err})") from None
+            except (OSError, http.client.HTTPException, ValueError) as err:
+                raise _FetchFailed(f"cannot connect ({err or type(err).__name__})") from None
+            if response.status in (200, 304):
+                return response
+            code = response.status
+            if code == 429 or code >= 500:
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    if retry_after > MAX_RETRY_AFTER:
+                        raise _FetchFailed(f"HTTP {code} (asked to wait {retry_after:.0f} s)", code)
+                    wait = max(wait, retry_after)
+                if attempt < settings.retries:
+                    self.sleep(wait)
+                    continue
+                tries = f" after {attempt + 1} attempts" if attempt else ""
+                raise _FetchFailed(f"HTTP {code}{tries}", code)
+            raise _FetchFailed(f"HTTP {code}", code)
         raise _FetchFailed("no attempts made")  # pragma: no cover - retries >= 0 always loops
 
+    def _follow(self, url: str, headers: dict, max_bytes: int, hosts: frozenset[str], check_type: bool,
+                robots: bool) -> Reply:
+        """One attempt: GET url, following up to MAX_REDIRECTS redirects."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._http.get(url, headers, self.settings.timeout, max_bytes,
+                                      check=_check_html if check_type else None)
+            location = response.headers.get("Location")
+            if response.status not in _REDIRECTS or not location:
+                return response
+            url = normalise_url(urljoin(url, location.strip()))
+            if url is None:
+                raise _FetchFailed("redirected to a URL that is not http(s)")
+            if not _host_allowed(url, hosts):
+                raise _FetchFailed(f"redirected to another host ({host_of(url)})")
+            if robots and not self.robots_allow(url):
+                raise _FetchFailed("redirected to a page robots.txt disallows")
+        raise _FetchFailed(f"more than {MAX_REDIRECTS} redirects")
 
-def _check_html(headers: Message) -> None:
+
+def _check_html(status: int, headers: Message) -> None:
+    """A 200 answer must be HTML (checked before its body is read)."""
     ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    if ctype not in HTML_TYPES:
+    if status == 200 and ctype not in HTML_TYPES:
         raise _FetchFailed(f"not HTML (content type {ctype or 'missing'})")
-
-
-def _read_capped(response, max_bytes: int, timeout: float) -> bytes:
-    length = response.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > max_bytes:
-        raise _FetchFailed(f"too large ({int(length):,} bytes > {max_bytes:,})")
-    deadline = time.monotonic() + timeout
-    body = bytearray()
-    while True:
-        chunk = response.read(_CHUNK)
-        if not chunk:
-            return bytes(body)
-        body += chunk
-        if len(body) > max_bytes:
-            raise _FetchFailed(f"too large (over {max_bytes:,} bytes)")
-        if time.monotonic() > deadline:
-            raise _FetchFailed(f"timed out after {timeout:g} s")
 
 
 def _retry_after(value: str | None) -> float | None:

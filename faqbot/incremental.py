@@ -379,7 +379,11 @@ def index_sources(
         if sitemaps or url_lists:
             crawler = crawl if isinstance(crawl, Crawler) else Crawler(crawl)
             taken = {e.article_id for e in entries}
-            entries += _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, crawl_progress)
+            try:
+                entries += _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, crawl_progress)
+            finally:
+                if crawler is not crawl:
+                    crawler.close()
         # Cached token ids refer to the cache's term table; when nothing comes from the cache (a full
         # rebuild), a fresh table drops the terms no source uses any more.
         reset = all(e.keys is not None or e.skip for e in entries)
