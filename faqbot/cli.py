@@ -327,7 +327,10 @@ def chat(ctx, top_k, index_dir, history, log_it, lang):
     warm_up(index)  # a session of many questions: the compiled search kernel pays for its import
     session = ChatSession(index, settings.answer_settings(), Style.detect(sys.stdout, os.environ), click.echo,
                           top_k or settings.top_k, _question_log(settings) if log_it else None, lang)
-    run(session, Path(history) if history else Path(settings.question_log_path).parent / "chat_history")
+    from .storage import is_postgres
+
+    beside = Path(settings.index_dir).resolve() if is_postgres(settings.question_log_path) else Path(settings.question_log_path)
+    run(session, Path(history) if history else beside.parent / "chat_history")
 
 
 @cli.command(short_help="Question-log report: most asked, unanswered, not helpful.")

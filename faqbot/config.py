@@ -62,10 +62,15 @@ class Settings:
                                secret_chars=16)
     log_questions: bool = setting(True, "keep a question log (time, question, answered, passage, score, "
                                         "feedback; no IP addresses)")
-    question_log: str = setting("", "the question log's SQLite file; empty = questions.sqlite beside the index")
+    question_log: str = setting("", "the question log (and re-index job status): a SQLite file, or a "
+                                    "`postgresql://user:pass@host:5432/db` URL that replicas share; "
+                                    "empty = questions.sqlite beside the index")
     log_retention_days: float = setting(90.0, "older question log rows are deleted", low=0, high=36500)
     rate_limit: int = setting(60, "`POST /api/ask` and `/api/feedback` requests a minute per client; 0 = off",
                               low=0, high=1_000_000)
+    rate_limit_storage: str = setting("", "where the rate limit counts: empty = a SQLite file beside the index "
+                                          "(one machine); `redis://host:6379/0` shares one count per client "
+                                          "across replicas")
     trust_proxy: int = setting(0, "reverse proxies in front of faqbot: the client is that many "
                                   "`X-Forwarded-For` hops from the right (`true` = 1); 0 = no proxy, "
                                   "headers ignored", low=0, high=10, flag_means=1)

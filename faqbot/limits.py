@@ -1,9 +1,12 @@
 """What the app allows: a per-client request rate shared by all workers, and browser security headers.
 
-The rate limit is a fixed window of one minute per client, counted in a SQLite file beside the
-index (WAL mode, one UPSERT per limited request), so every gunicorn worker process sees the same
-counts. The file holds a salted hash of the client address, never the address itself, and rows
-older than the previous window are deleted as windows roll over.
+The rate limit is a fixed window of one minute per client. By default it is counted in a SQLite
+file beside the index (WAL mode, one UPSERT per limited request), so every gunicorn worker process
+of one machine sees the same counts. With `rate_limit_storage = "redis://..."` it is counted in
+Redis (one INCR script per request), so every worker of every replica shares one count per
+client; when Redis cannot be reached, requests are allowed (fail open) and the failure is logged
+once a minute. Either store holds a salted hash of the client address, never the address itself,
+and counts older than the previous window are deleted as windows roll over.
 
 Time budget: the API bounds the work of one question instead of timing it out (a per-request
 timer would need a thread or a signal per request): questions are at most 1000 characters and
@@ -24,6 +27,8 @@ import time
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
+
+from .storage import describe
 
 LIMITED = {("POST", "/api/ask"), ("POST", "/api/feedback")}
 # WSGI environ key: the request was already counted (by web.FastAsk) with this result (None = allowed).
@@ -112,6 +117,81 @@ class RateLimiter:
         return self._connect()
 
 
+# One round trip: count the request and, on the window's first, let the key expire with the next window.
+_REDIS_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+REDIS_TIMEOUT = 0.25  # seconds: a request waits at most this long for Redis before it is let through
+REDIS_RETRY = 1.0  # seconds without trying Redis after a failure (a dead host would cost each request a timeout)
+WARN_EVERY = 60.0
+
+
+class RedisRateLimiter:
+    """Counts requests per client per minute in Redis, shared by every replica; fails open."""
+
+    def __init__(self, url: str, per_minute: int, now=time.time):
+        try:
+            import redis
+        except ImportError:
+            from .errors import FaqbotError
+
+            raise FaqbotError("A redis:// rate_limit_storage needs redis-py: pip install 'faqbot[cluster]'.") from None
+        self.per_minute = per_minute
+        self._now = now
+        self._errors = (redis.RedisError, OSError)
+        self._client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+        self._script = self._client.register_script(_REDIS_HIT)
+        self._salt: bytes | None = None
+        self._down_until = 0.0
+        self._warned_at = -WARN_EVERY
+        self.where = describe(url)
+
+    def key(self, client: str) -> str:
+        """The stored form of a client address: a salted hash (one salt for all replicas, kept in Redis)."""
+        if self._salt is None:
+            self._client.set("faqbot:ratelimit:salt", secrets.token_hex(16), nx=True)
+            self._salt = self._client.get("faqbot:ratelimit:salt")
+        return hashlib.blake2b(client.encode(), key=self._salt, digest_size=12).hexdigest()
+
+    def hit(self, client: str) -> float | None:
+        """Count one request; return None when allowed (or Redis is unreachable), else the seconds to wait."""
+        now = self._now()
+        if time.monotonic() < self._down_until:
+            return None
+        window = int(now // WINDOW_SECONDS)
+        try:
+            count = int(self._script(keys=[f"faqbot:ratelimit:{window}:{self.key(client)}"],
+                                     args=[2 * WINDOW_SECONDS]))
+        except self._errors as err:
+            self._down_until = time.monotonic() + REDIS_RETRY
+            if time.monotonic() - self._warned_at >= WARN_EVERY:
+                self._warned_at = time.monotonic()
+                import logging
+
+                logging.getLogger("faqbot").warning(
+                    "faqbot: rate limit store %s unreachable (%s); requests are not limited until it is back",
+                    self.where, err)
+            return None
+        if count <= self.per_minute:
+            return None
+        return max(1.0, (window + 1) * WINDOW_SECONDS - now)
+
+
+def rate_limiter(settings):
+    """The rate limiter the settings ask for: Redis when rate_limit_storage is a redis:// URL, else SQLite."""
+    storage = settings.rate_limit_storage
+    if storage.startswith(("redis://", "rediss://", "unix://")):
+        return RedisRateLimiter(storage, settings.rate_limit)
+    if storage:
+        from .errors import FaqbotError
+
+        raise FaqbotError(f"rate_limit_storage {storage!r}: give a redis://host:6379/0 URL, or leave it empty "
+                          "for the SQLite file beside the index.")
+    return RateLimiter(Path(settings.index_dir).resolve().parent / "ratelimit.sqlite", settings.rate_limit)
+
+
 def client_address(environ: dict | None = None) -> str:
     """The client as the app sees it: REMOTE_ADDR, which ProxyFix (see install) sets behind trusted proxies."""
     environ = request.environ if environ is None else environ
@@ -134,8 +214,7 @@ def trust_proxies(wsgi_app, hops: int):
 def install(app: Flask, settings) -> None:
     """Register the rate limit (when settings.rate_limit > 0) and the security headers on app."""
     if settings.rate_limit > 0:
-        path = Path(settings.index_dir).resolve().parent / "ratelimit.sqlite"
-        limiter = RateLimiter(path, settings.rate_limit)
+        limiter = rate_limiter(settings)
         app.extensions["faqbot.limiter"] = limiter
 
         @app.before_request

@@ -4,21 +4,23 @@
     GET  /api/reindex/status   -> the last job: state (running / done / failed), counts, errors
 
 Both need `Authorization: Bearer <admin_token>` (401 without it, 403 with a wrong one) and answer
-404 when no admin_token is configured. The job's state lives in `<index_dir>/reindex-status.json`
-and the one-at-a-time rule is an flock on `<index_dir>/reindex.lock`, so every gunicorn worker
-(and `faqbot index` in a terminal) sees the same job. The worker that ran the job reloads its
-index at once; the others notice the new manifest within LiveIndex.check_interval.
+404 when no admin_token is configured. The build runs in its own process (`python -m faqbot.jobs`,
+so restarting a gunicorn worker does not stop it); its status and the one-at-a-time lease live in
+the question-log database (faqbot.jobs), so every worker of every replica reports the same job and
+two replicas never build at once. `faqbot index` in a terminal takes the index folder's flock
+(`<index_dir>/reindex.lock`), which the job takes too. A worker that reports a finished job reloads
+its index at once; the others notice the new manifest within LiveIndex.check_interval.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import math
 import os
+import subprocess
+import sys
 import threading
-import time
 import uuid
 from contextlib import nullcontext
 from pathlib import Path
@@ -29,8 +31,8 @@ from . import admin_auth
 from .config import Settings
 from .limits import client_address
 from .incremental import BuildLock, RefreshReport, crawl_settings, index_sources, is_locked
+from .jobs import JobStore, now_iso, settings_json
 
-STATUS_FILE = "reindex-status.json"
 VERSION_HEADER = "X-Faqbot-Index-Version"
 _UNSET = object()
 log = logging.getLogger("faqbot")
@@ -85,87 +87,66 @@ def report_counts(report: RefreshReport) -> dict:
     }
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 class ReindexJobs:
-    """Starts background re-indexes of the configured sources, one at a time, and reports on them."""
+    """Starts re-indexes of the configured sources in their own process, one at a time across all
+    replicas (faqbot.jobs: a lease in the question-log database), and reports on them."""
 
-    def __init__(self, settings: Settings, live=None, embedder=None):
+    def __init__(self, settings: Settings, live=None):
         self.settings = settings
         self.live = live
-        self.embedder = embedder
         self.dir = Path(settings.index_dir)
-        self.status_path = self.dir / STATUS_FILE
-        self.thread: threading.Thread | None = None
+        self.store = JobStore(settings.question_log_path)
 
     def start(self, full: bool = False) -> dict | None:
-        """Start a job and return its status, or None when a re-index is already running."""
-        lock = BuildLock(self.dir)
-        if not lock.acquire():
+        """Start a job and return its status, or None when a re-index is already running anywhere."""
+        if is_locked(self.dir):  # `faqbot index` in a terminal on this machine
             return None
-        job = {"job": uuid.uuid4().hex[:12], "state": "running", "full": full, "started_at": _now(),
+        job = {"job": uuid.uuid4().hex[:12], "state": "running", "full": full, "started_at": now_iso(),
                "finished_at": None, "progress": None, "counts": None, "errors": [], "version": None}
+        if not self.store.claim(job["job"]):
+            return None
         try:
-            self._write(job)
-            self.thread = threading.Thread(target=self._run, args=(job, lock), name="faqbot-reindex", daemon=True)
-            self.thread.start()
+            self.store.save(job)
+            self.store.prune()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "faqbot.jobs"], stdin=subprocess.PIPE, start_new_session=True,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_package_root(),
+                                                                               os.environ.get("PYTHONPATH")]))})
         except BaseException:
-            lock.release()
+            self.store.release(job["job"])
             raise
+        process.stdin.write(json.dumps({"settings": settings_json(self.settings), "status": job}).encode())
+        process.stdin.close()
+        threading.Thread(target=self._reap, args=(process, job["job"]), name="faqbot-reindex-wait",
+                         daemon=True).start()
         return dict(job)
 
-    def _run(self, job: dict, lock: BuildLock) -> None:
-        last_write = [0.0]
-
-        def progress(stage):
-            def update(done: int, total: int) -> None:
-                job["progress"] = {"stage": stage, "done": done, "total": total}
-                if time.monotonic() - last_write[0] > 1.0 or done == total:
-                    last_write[0] = time.monotonic()
-                    self._write(job)
-            return update
-
+    def _reap(self, process: subprocess.Popen, job: str) -> None:
+        """Wait for the job process (no zombie); if it died without a word, say so and free the lease."""
+        code = process.wait()
         try:
-            report = refresh(self.settings, full=job["full"], embedder=self.embedder, lock=False,
-                             progress=progress("reading"), crawl_progress=progress("fetching"),
-                             embed_progress=progress("embedding"))
-            job.update(state="done", counts=report_counts(report), version=report.version)
-            crawl = report.crawl
-            job["errors"] = report.errors + ([f"{url}: {why}" for url, why in crawl.failed] if crawl else [])
-            if self.live is not None:
-                self.live.reload()  # this worker serves the new version from its next request
-        except Exception as err:  # noqa: BLE001 - any failure is reported by the status endpoint
-            log.warning("faqbot: re-index failed: %s", err)
-            job.update(state="failed", errors=[str(err) or type(err).__name__])
-        finally:
-            job["finished_at"] = _now()
-            try:
-                self._write(job)
-            finally:
-                lock.release()
+            status = self.store.latest()
+            if status is not None and status["job"] == job and status["state"] == "running":
+                status.update(state="failed", finished_at=now_iso(),
+                              errors=[f"the re-index process exited with status {code}"])
+                self.store.save(status)
+            self.store.release(job)
+        except self.store.db.errors as err:
+            log.warning("faqbot: cannot record the end of re-index %s: %s", job, err)
 
     def status(self) -> dict | None:
         """The last job's status (None when no job has run); a job whose process died reads as failed."""
-        job = self._read()
-        if job is not None and job.get("state") == "running" and not is_locked(self.dir):
-            job = self._read()  # it may have finished just now
-            if job is not None and job.get("state") == "running":
-                job.update(state="failed", errors=job.get("errors", []) + ["interrupted: the server stopped during the re-index"])
+        job = self.store.latest()
+        if job is not None and job.get("state") == "done" and self.live is not None:
+            current = self.live.current()
+            if current is None or current.version != job.get("version"):
+                self.live.reload()  # serve the new version from this request on, not within check_interval
         return job
 
-    def _read(self) -> dict | None:
-        try:
-            return json.loads(self.status_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
 
-    def _write(self, job: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.status_path.with_name(f".{STATUS_FILE}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(json.dumps(job), encoding="utf-8")
-        os.replace(tmp, self.status_path)
+def _package_root() -> str:
+    """The folder holding the faqbot package, so the job process imports this same faqbot."""
+    return str(Path(__file__).resolve().parent.parent)
 
 
 def _jobs() -> ReindexJobs:
@@ -202,7 +183,11 @@ def api_reindex():
         if not isinstance(data, dict) or not isinstance(data.get("full", False), bool):
             return jsonify({"error": "The body must be empty or a JSON object like {\"full\": true}."}), 400
         full = data.get("full", False)
-    job = _jobs().start(full)
+    try:
+        job = _jobs().start(full)
+    except _jobs().store.db.errors as err:
+        log.warning("faqbot: cannot start a re-index: %s", err)
+        return jsonify({"error": "The job database (the question log) cannot be reached; try again later."}), 503
     if job is None:
         return jsonify({"error": "A re-index is already running; see GET /api/reindex/status."}), 409
     return jsonify(job), 202, {"Location": "/api/reindex/status"}
@@ -211,7 +196,11 @@ def api_reindex():
 @admin.get("/api/reindex/status")
 def api_reindex_status():
     """The last re-index job: state (running / done / failed), counts and errors."""
-    job = _jobs().status()
+    try:
+        job = _jobs().status()
+    except _jobs().store.db.errors as err:
+        log.warning("faqbot: cannot read the re-index status: %s", err)
+        return jsonify({"error": "The job database (the question log) cannot be reached; try again later."}), 503
     return jsonify(job if job is not None else {"job": None, "state": "none"})
 
 
@@ -224,8 +213,6 @@ def _version_header(response):
 
 def install(app: Flask, settings: Settings) -> None:
     """Add the admin API and the index-version response header to the app."""
-    answer_settings = app.extensions.get("faqbot.answer_settings")
-    app.extensions["faqbot.reindex"] = ReindexJobs(settings, app.extensions.get("faqbot.live"),
-                                                   getattr(answer_settings, "embedder", None))
+    app.extensions["faqbot.reindex"] = ReindexJobs(settings, app.extensions.get("faqbot.live"))
     app.register_blueprint(admin)
     app.after_request(_version_header)

@@ -1,6 +1,6 @@
 """The question-log report: most asked, unanswered (reworded ones grouped), not helpful, top articles.
 
-`build_report` reads the SQLite log read-only and returns plain data; `render_table`, `render_csv`
+`build_report` reads the log (SQLite or PostgreSQL) read-only and returns plain data; `render_table`, `render_csv`
 and `render_json` print it for `faqbot report`, and `faqbot.report_page` shows it as a web page.
 """
 
@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-import sqlite3
 import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
@@ -83,19 +82,20 @@ def group_questions(texts: list[str], embedder=None, threshold: float | None = N
     return groups
 
 
-def _read(log_path: str | Path, since: float, until: float) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
-    path = Path(log_path)
-    if not path.exists():
-        raise FaqbotError(f"No question log at {path}. The API writes it when `log_questions` is on.")
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-    db.row_factory = sqlite3.Row
+def _read(log_path: str | Path, since: float, until: float) -> tuple[list[dict], list[dict]]:
+    from .storage import Database, describe, is_postgres
+
+    if not is_postgres(log_path) and not Path(log_path).exists():
+        raise FaqbotError(f"No question log at {log_path}. The API writes it when `log_questions` is on.")
+    db = Database(log_path, read_only=True)
     try:
-        asked = db.execute("SELECT * FROM asked WHERE at >= ? AND at <= ? ORDER BY at", (since, until)).fetchall()
-        feedback = db.execute("SELECT * FROM feedback WHERE at >= ? AND at <= ? ORDER BY at", (since, until)).fetchall()
-    except sqlite3.DatabaseError as err:
-        raise FaqbotError(f"{path} is not a faqbot question log ({err}).") from None
-    finally:
-        db.close()
+        with db.transaction(lock=False) as tx:
+            asked = tx.query("SELECT * FROM asked WHERE at >= ? AND at <= ? ORDER BY at, id", (since, until))
+            feedback = tx.query("SELECT * FROM feedback WHERE at >= ? AND at <= ? ORDER BY at, id", (since, until))
+    except db.errors as err:
+        if db.dialect == "sqlite":
+            raise FaqbotError(f"{log_path} is not a faqbot question log ({err}).") from None
+        raise FaqbotError(f"Cannot read the question log {describe(log_path)}: {str(err).strip()}") from None
     return asked, feedback
 
 
@@ -122,7 +122,7 @@ def build_report(log_path: str | Path, since: float, now: float | None = None, e
     answered = [r for r in asked if r["answered"]]
 
     # Most asked: the same words, whatever the case or punctuation.
-    by_text: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    by_text: dict[str, list[dict]] = defaultdict(list)
     for row in asked:
         by_text[normalize(row["question"]) or row["question"].strip().lower()].append(row)
     most_asked = sorted(by_text.values(), key=lambda rows: (-len(rows), -rows[-1]["at"]))[:limit]
@@ -143,7 +143,7 @@ def build_report(log_path: str | Path, since: float, now: float | None = None, e
         key=lambda g: -g["count"])[:limit]
 
     # Answers readers marked not helpful (the feedback table holds every verdict).
-    not_helpful: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    not_helpful: dict[str, list[dict]] = defaultdict(list)
     for row in feedback:
         if not row["helpful"]:
             not_helpful[row["passage_id"]].append(row)

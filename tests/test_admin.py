@@ -1,6 +1,7 @@
 """Admin API: POST /api/reindex starts a background re-index; GET /api/reindex/status reports it."""
 
 import json
+import threading
 import time
 
 import pytest
@@ -116,11 +117,21 @@ def test_failed_reindex_is_reported_and_the_old_index_keeps_serving(admin, corpu
     assert admin.get("/api/health").get_json()["version"] == before
 
 
-def test_job_of_a_stopped_server_reads_as_failed(admin, index_dir):
-    (index_dir / "reindex-status.json").write_text(json.dumps({"job": "abc", "state": "running", "errors": []}))
+def test_job_whose_process_died_reads_as_failed(admin, admin_app):
+    store = admin_app.extensions["faqbot.reindex"].store
+    store.save({"job": "abc", "state": "running", "errors": []})  # its lease was never taken, or has expired
     status = admin.get("/api/reindex/status", headers=AUTH).get_json()
     assert status["state"] == "failed"
-    assert status["errors"] == ["interrupted: the server stopped during the re-index"]
+    assert status["errors"] == ["interrupted: the re-index process stopped before it finished"]
+
+
+def test_the_build_runs_in_its_own_process(admin, admin_app):
+    jobs = admin_app.extensions["faqbot.reindex"]
+    assert admin.post("/api/reindex", headers=AUTH).status_code == 202
+    assert jobs.store.holder() is not None  # the lease is held while the job process builds
+    assert wait_for_job(admin)["state"] == "done"
+    assert jobs.store.holder() is None
+    assert [t.name for t in threading.enumerate() if t.name == "faqbot-reindex"] == []
 
 
 def test_answers_carry_the_index_version(client, index_dir):
