@@ -3,6 +3,7 @@
     apt-get install -y wrk        # optional: a threaded Python client is used without it
     python benchmarks/load.py                     # sample corpus (lexical, semantic) + 100k passages
     python benchmarks/load.py --seconds 5 --no-100k
+    python benchmarks/load.py --cluster --repeat 3  # 2 replicas on PostgreSQL + Redis vs 1 on SQLite
 
 Each run starts the real server on 127.0.0.1 (gunicorn, 2 sync workers), drives it with wrk (one
 thread, `--connections` keep-alive connections; the sync workers close each connection after the
@@ -139,30 +140,47 @@ def request(port: int, method: str, path: str, body: dict | None = None, source:
             conn.close()
 
 
-def drive_wrk(port: int, questions: list[str], seconds: int, connections: int) -> dict:
+def _start_wrk(port: int, script: str, seconds: int, connections: int) -> subprocess.Popen:
+    return subprocess.Popen(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                             "--timeout", "10s", "-s", script, f"http://127.0.0.1:{port}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def _parse_wrk(out: str) -> dict:
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0)
+    return {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": latency("50"), "p99_ms": latency("99"), "errors": errors}
+
+
+def drive_wrk(port: int | list[int], questions: list[str], seconds: int, connections: int) -> dict:
+    """wrk against one port, or one wrk per port at once (connections split evenly) for several replicas.
+
+    With several wrk processes: requests, requests/s and errors are summed, p50 is their
+    request-weighted mean and p99 the highest of their p99s (a histogram cannot be merged from wrk's text).
+    """
+    ports = port if isinstance(port, list) else [port]
     bodies = ", ".join(json.dumps(json.dumps({"question": q})) for q in questions)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(WRK_SCRIPT % bodies)
     try:
         started = os.times()
-        out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-                              "--timeout", "10s", "-s", f.name, f"http://127.0.0.1:{port}"],
-                             capture_output=True, text=True, timeout=seconds + 60).stdout
+        procs = [_start_wrk(p, f.name, seconds, max(1, connections // len(ports))) for p in ports]
+        runs = [_parse_wrk(proc.communicate(timeout=seconds + 60)[0]) for proc in procs]
         ended = os.times()
     finally:
         os.unlink(f.name)
-
-    def latency(label: str) -> float:
-        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0)
+    total = sum(r["requests"] for r in runs)
     client_cpu = (ended.children_user + ended.children_system) - (started.children_user + started.children_system)
-    return {"client": "wrk", "requests": total, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": latency("50"), "p99_ms": latency("99"), "errors": errors,
+    return {"client": "wrk" if len(runs) == 1 else f"{len(runs)} x wrk", "requests": total,
+            "rps": sum(r["rps"] for r in runs), "p50_ms": sum(r["p50_ms"] * r["requests"] for r in runs) / max(total, 1),
+            "p99_ms": max(r["p99_ms"] for r in runs), "errors": sum(r["errors"] for r in runs),
             "client_cpu_ms": client_cpu * 1000 / max(total, 1)}
 
 
@@ -301,6 +319,94 @@ def rate_limit_check(index_dir: Path, workdir: Path) -> list[str]:
     return lines
 
 
+def _logged(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM asked").fetchone()[0]
+
+
+def cluster_comparison(args) -> None:
+    """2 replicas (1 worker each; PostgreSQL question log, Redis rate limit) against 1 replica with 2
+    workers (SQLite log and limit), interleaved A, B, B, A, ...; every question checked in PostgreSQL."""
+    from tests.cluster_servers import PostgresServer, RedisServer, missing_reason
+
+    if missing_reason():
+        raise SystemExit(missing_reason())
+    pg, redis = PostgresServer(), RedisServer()
+    pg.start()
+    redis.start()
+    rows, checks = [], []
+    try:
+        url = pg.new_database("load")
+        from faqbot.storage import Database
+
+        Database(url).schema_versions()  # the schema, as the first replica would create it
+        with tempfile.TemporaryDirectory(prefix="faqbot-cluster-load-") as tmp:
+            workdir = Path(tmp)
+            index_dir = workdir / "index"
+            env = {k: v for k, v in os.environ.items() if not k.startswith("FAQBOT_")}
+            subprocess.run([sys.executable, "-m", "faqbot", "index", str(REPO / "corpus"), "--index", str(index_dir)],
+                           env={**env, "FAQBOT_SEMANTIC": "0", "PYTHONPATH": str(REPO)}, cwd=workdir, check=True,
+                           capture_output=True)
+            common = {"FAQBOT_SEMANTIC": "0", "FAQBOT_RATE_LIMIT": str(10**6)}  # on, never refusing
+            order = ["sqlite", "cluster"]
+            for n in range(args.repeat):
+                for setup in order if n % 2 == 0 else order[::-1]:
+                    print(f"[{setup}] run {n + 1} of {args.repeat}, {args.seconds} s ...", file=sys.stderr, flush=True)
+                    if setup == "sqlite":
+                        one = workdir / f"single-{n}"
+                        shutil.copytree(index_dir, one / "index")
+                        servers = [Server(one / "index", {**common, "FAQBOT_QUESTION_LOG": str(one / "q.sqlite")}, one, 2)]
+                    else:
+                        servers = []
+                        for name in ("a", "b"):  # each replica its own copy of the index and working folder
+                            folder = workdir / f"replica-{name}-{n}"
+                            shutil.copytree(index_dir, folder / "index")
+                            servers.append(Server(folder / "index", {**common, "FAQBOT_QUESTION_LOG": url,
+                                                                     "FAQBOT_RATE_LIMIT_STORAGE": redis.url}, folder, 1))
+                    before = _logged(url)
+                    for server in servers:
+                        server.__enter__()
+                    try:
+                        for server in servers:
+                            for q in CORPUS_QUESTIONS * 2:
+                                request(server.port, "POST", "/api/ask", {"question": q})
+                        ports = [s.port for s in servers] * (2 // len(servers))
+                        load_avg = os.getloadavg()[0]
+                        cpu_before = sum(s.worker_cpu_seconds() for s in servers)
+                        result = drive_wrk(ports, CORPUS_QUESTIONS, args.seconds, args.connections)
+                        server_cpu = sum(s.worker_cpu_seconds() for s in servers) - cpu_before
+                        rss = [m for s in servers for m in s.worker_rss_mb()]
+                    finally:
+                        for server in servers:
+                            server.__exit__()  # SIGTERM: the workers write their buffered questions
+                    label = ("1 replica x 2 workers, SQLite log + limit" if setup == "sqlite" else
+                             "2 replicas x 1 worker, PostgreSQL log + Redis limit")
+                    rows.append({"setup": f"{label} (run {n + 1})", **result, "rate_limit": 10**6, "rss_mb": rss,
+                                 "server_cpu_ms": server_cpu * 1000 / max(result["requests"], 1), "load_avg": load_avg})
+                    if setup == "cluster":
+                        sent = result["requests"] + len(servers) * len(CORPUS_QUESTIONS) * 2
+                        logged = _logged(url) - before
+                        checks.append(f"run {n + 1}: {sent} questions answered (wrk counted {result['requests']} + "
+                                      f"{len(servers) * len(CORPUS_QUESTIONS) * 2} warm-up), {logged} new rows in the "
+                                      f"PostgreSQL log" + (" (all there)" if logged >= sent else " (MISSING ROWS)"))
+    finally:
+        pg.close()
+        redis.close()
+    print()
+    print(f"Same total workers (2), wrk split over 2 processes x {args.connections // 2} connections, {args.seconds} s per "
+          f"row, A/B interleaved; rate limit on (10^6/min: counted, never refusing). The machine is shared.")
+    print_table(rows)
+    for setup in ("SQLite", "PostgreSQL"):
+        mine = [r for r in rows if setup in r["setup"]]
+        print(f"median {setup:10}: {statistics.median(r['rps'] for r in mine):.0f} req/s, "
+              f"p99 {statistics.median(r['p99_ms'] for r in mine):.1f} ms, errors {sum(r['errors'] for r in mine)}")
+    print()
+    for line in checks:
+        print(line)
+
+
 def print_table(rows: list[dict]) -> None:
     head = ("setup", "rate limit", "client", "requests", "req/s", "p50 ms", "p99 ms", "errors",
             "CPU ms/req (workers)", "CPU ms/req (client)", "RSS per worker (MB)", "load avg")
@@ -323,11 +429,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4, help="concurrent connections [4]")
     parser.add_argument("--repeat", type=int, default=1, help="runs per setup; the median by req/s is shown [1]")
     parser.add_argument("--with-rate-limit", action="store_true",
-                        help="also run the 100k index with the rate limit on at 1,000,000,000 a minute (never refusing)")
+                        help="also run the 100k index with the rate limit on at 1,000,000 a minute (never refusing)")
     parser.add_argument("--no-100k", action="store_true", help="skip the 100k-passage index")
     parser.add_argument("--no-semantic", action="store_true", help="skip the semantic-ranking run")
     parser.add_argument("--no-lexical", action="store_true", help="skip the sample-corpus lexical run")
     parser.add_argument("--python-client", action="store_true", help="use the Python client even if wrk exists")
+    parser.add_argument("--cluster", action="store_true",
+                        help="only compare 2 replicas (PostgreSQL log, Redis limit) with 1 replica (SQLite) "
+                             "at the same total workers, A/B interleaved (needs postgresql and redis-server)")
     parser.add_argument("--blas-threads", type=int, help="OPENBLAS_NUM_THREADS for the server [unset: OpenBLAS default]")
     args = parser.parse_args()
     if args.blas_threads:
@@ -337,6 +446,9 @@ def main() -> None:
     if not 1 <= args.repeat <= 9:
         parser.error("--repeat must be 1..9")
 
+    if args.cluster:
+        cluster_comparison(args)
+        return
     rows, checks = [], []
     with tempfile.TemporaryDirectory(prefix="faqbot-load-") as tmp:
         workdir = Path(tmp)
@@ -360,7 +472,7 @@ def main() -> None:
             big = build_100k(workdir / "index-100k")
             rows.append(throughput_run("100k passages, lexical", big, False, make_queries(200), args))
             if args.with_rate_limit:
-                rows.append(throughput_run("100k passages, lexical", big, False, make_queries(200), args, 10**9))
+                rows.append(throughput_run("100k passages, lexical", big, False, make_queries(200), args, 10**6))
         checks += rate_limit_check(lexical_dir, workdir)
     print()
     print(f"faqbot serve --workers 2 (gunicorn sync workers) on 127.0.0.1, {args.seconds} s per row; the load tool "

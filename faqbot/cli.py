@@ -339,8 +339,9 @@ def chat(ctx, top_k, index_dir, history, log_it, lang):
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="Output format.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Rows per section.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None,
-              help="Question log file [default: questions.sqlite beside the index].")
+@click.option("--log", "log_path", metavar="FILE|URL", default=None,
+              help="Question log: a SQLite file or a postgresql:// URL [default: the question_log setting, "
+                   "else questions.sqlite beside the index].")
 @click.option("--index", "index_dir", metavar="DIR", help="Index directory (for article titles).")
 @click.pass_context
 def report(ctx, since, fmt, limit, log_path, index_dir):

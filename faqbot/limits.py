@@ -117,12 +117,16 @@ class RateLimiter:
         return self._connect()
 
 
-# One round trip: count the request and, on the window's first, let the key expire with the next window.
+# One round trip: count the request and, on the window's first, let the key expire with the next
+# window. The salt is put back if Redis lost it (a restart without persistence), so processes that
+# read it before and processes that read it after the restart keep hashing a client alike.
 _REDIS_HIT = """
+redis.call('SET', KEYS[2], ARGV[2], 'NX')
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
+_REDIS_SALT = "faqbot:ratelimit:salt"
 REDIS_TIMEOUT = 0.25  # seconds: a request waits at most this long for Redis before it is let through
 REDIS_RETRY = 1.0  # seconds without trying Redis after a failure (a dead host would cost each request a timeout)
 WARN_EVERY = 60.0
@@ -151,8 +155,8 @@ class RedisRateLimiter:
     def key(self, client: str) -> str:
         """The stored form of a client address: a salted hash (one salt for all replicas, kept in Redis)."""
         if self._salt is None:
-            self._client.set("faqbot:ratelimit:salt", secrets.token_hex(16), nx=True)
-            self._salt = self._client.get("faqbot:ratelimit:salt")
+            self._client.set(_REDIS_SALT, secrets.token_hex(16), nx=True)
+            self._salt = self._client.get(_REDIS_SALT)
         return hashlib.blake2b(client.encode(), key=self._salt, digest_size=12).hexdigest()
 
     def hit(self, client: str) -> float | None:
@@ -162,8 +166,8 @@ class RedisRateLimiter:
             return None
         window = int(now // WINDOW_SECONDS)
         try:
-            count = int(self._script(keys=[f"faqbot:ratelimit:{window}:{self.key(client)}"],
-                                     args=[2 * WINDOW_SECONDS]))
+            count = int(self._script(keys=[f"faqbot:ratelimit:{window}:{self.key(client)}", _REDIS_SALT],
+                                     args=[2 * WINDOW_SECONDS, self._salt]))
         except self._errors as err:
             self._down_until = time.monotonic() + REDIS_RETRY
             if time.monotonic() - self._warned_at >= WARN_EVERY:

@@ -122,16 +122,19 @@ class QuestionLog:
         self._flusher_pid = os.getpid()
         self._wake = threading.Event()
         threading.Thread(target=self._flush_loop, name="faqbot-qlog", daemon=True).start()
-        atexit.register(self._flush_quietly)
+        atexit.register(self.flush_quietly)
 
     def _flush_loop(self) -> None:
         while True:
             self._wake.wait(self._interval)
             self._wake.clear()
-            self._flush_quietly()
+            try:
+                self.flush_quietly()
+            except Exception:  # noqa: BLE001 - the writer thread must outlive any one failure
+                log.exception("faqbot: writing the question log failed")
 
-    def _flush_quietly(self) -> None:
-        """Write the buffer; on failure keep it and warn (at most once a minute)."""
+    def flush_quietly(self) -> None:
+        """Write the buffer; on failure keep it (within its bound) and warn, at most once a minute."""
         try:
             written = self.flush()
             self._prune_hourly()

@@ -17,6 +17,8 @@ from gunicorn.app.base import BaseApplication
 from .config import Settings
 
 QUESTION_LOG_INTERVAL = 1.0  # seconds between a worker's question-log writes (see faqbot.qlog)
+# Rows a worker keeps while the log cannot be written (PostgreSQL down): ~200 bytes each; the oldest go first.
+QUESTION_LOG_BUFFER = 10_000
 
 
 class _Gunicorn(BaseApplication):
@@ -46,7 +48,7 @@ def _write_question_log(app):
     def worker_exit(server, worker) -> None:
         log = app.extensions.get("faqbot.log")
         if log is not None:
-            log.flush()
+            log.flush_quietly()  # the database may be down: warn, never fail the worker's exit
     return worker_exit
 
 
@@ -76,7 +78,7 @@ def run_server(settings: Settings) -> None:
     app = create_app({"index_dir": settings.index_dir})
     log = app.extensions.get("faqbot.log")
     if log is not None:
-        log.start_buffering(QUESTION_LOG_INTERVAL)  # each worker writes its questions once a second
+        log.start_buffering(QUESTION_LOG_INTERVAL, max_buffer=QUESTION_LOG_BUFFER)  # each worker writes once a second
     print(f"faqbot serving {settings.index_dir} on http://{settings.host}:{settings.port} "
           f"({settings.workers} workers); Ctrl+C to stop", flush=True)
     _Gunicorn(app, gunicorn_options(settings, app)).run()

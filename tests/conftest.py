@@ -118,3 +118,31 @@ def client(app):
 @pytest.fixture
 def runner():
     return CliRunner()
+
+
+def _throwaway_server(kind: str):
+    """A started PostgresServer or RedisServer; the test is skipped, with the reason, where it is not installed."""
+    from tests import cluster_servers
+
+    reason = cluster_servers.missing_reason()
+    if reason:
+        pytest.skip(reason)
+    server = getattr(cluster_servers, kind)()
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster for the session."""
+    server = _throwaway_server("PostgresServer")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway redis-server for the session."""
+    server = _throwaway_server("RedisServer")
+    yield server
+    server.close()
