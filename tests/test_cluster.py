@@ -108,6 +108,7 @@ def test_the_buffer_is_bounded_and_drops_the_oldest(tmp_path, postgres):
     with pytest.raises(log.db.errors):
         log.flush()
     assert [row[1] for row in log._pending] == [f"q{i}" for i in range(5, 15)] and log.dropped == 5
+    log._pending.clear()  # nothing left for the exit hook to retry
 
 
 def test_job_lease_lets_one_build_start(log_target):
