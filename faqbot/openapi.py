@@ -29,6 +29,7 @@ _RATE_LIMITED = {
 _NO_INDEX = _error("No index has been built yet, or it cannot be loaded.")
 _BAD = _error("Bad input: the message says what to change.")
 _TOO_LARGE = _error("The request body is over 16 KiB.")
+_JOBS_DOWN = _error("The job database (the question log) cannot be reached.")
 
 _QUESTION = {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS, "pattern": r"\S",
              "description": "Leading and trailing white space is ignored."}
@@ -169,7 +170,7 @@ def spec() -> dict:
             }},
             "/api/reindex": {"post": {
                 "operationId": "reindex",
-                "summary": "Re-index the configured sources in the background (admin)",
+                "summary": "Re-index the configured sources in a process of its own, one at a time across replicas (admin)",
                 "security": [{"adminToken": []}],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"full": {"type": "boolean", "default": False}}}}}},
@@ -177,7 +178,7 @@ def spec() -> dict:
                               "401": _error("No admin token sent."), "403": _error("Wrong admin token."),
                               "404": _error("The admin API is off (no admin_token)."),
                               "409": _error("A re-index is already running."), "413": _TOO_LARGE,
-                              "429": _ADMIN_LOCKED},
+                              "429": _ADMIN_LOCKED, "503": _JOBS_DOWN},
             }},
             "/api/reindex/status": {"get": {
                 "operationId": "reindexStatus",
@@ -185,7 +186,8 @@ def spec() -> dict:
                 "security": [{"adminToken": []}],
                 "responses": {"200": _json("The last job, or state \"none\".", "ReindexJob"),
                               "401": _error("No admin token sent."), "403": _error("Wrong admin token."),
-                              "404": _error("The admin API is off (no admin_token)."), "429": _ADMIN_LOCKED},
+                              "404": _error("The admin API is off (no admin_token)."), "429": _ADMIN_LOCKED,
+                              "503": _JOBS_DOWN},
             }},
             "/api/openapi.json": {"get": {
                 "operationId": "openapi",
