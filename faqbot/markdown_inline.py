@@ -11,7 +11,6 @@ import re
 from bisect import bisect_left
 
 _AUTOLINK_END = re.compile(r"[>\s]")
-_DELIMITER = re.compile(r"\*|_|~~")
 _EMPHASIS_MARKS = ("**", "__", "*", "_", "~~")  # tried in this order at each position
 _CODE = re.compile(r"`+([^`]*)`+")  # linear: every run of backticks ends the scan of the one before
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")  # linear once cut at the last '>' (see _strip_tags)
@@ -75,9 +74,14 @@ def _strip_emphasis(text: str) -> str:
             for mark in _EMPHASIS_MARKS:
                 if text.startswith(mark, at):
                     closers[mark].append(at)
+    live = {mark[0] for mark, ends in closers.items() if ends}  # only marks that can close somewhere can open
+    if not live:
+        return text
+    openers = re.compile("[" + re.escape("".join(sorted(live))) + "]")
+    last = max(ends[-1] for ends in closers.values() if ends)  # no match can open at or after it
     newlines = [m.start() for m in re.finditer("\n", text)]
     out, pos, i = [], 0, 0
-    while (found := _DELIMITER.search(text, i)) is not None:
+    while (found := openers.search(text, i, last)) is not None:
         i = found.start()
         for mark in _EMPHASIS_MARKS:
             if not text.startswith(mark, i):
