@@ -131,7 +131,9 @@ def main(argv=None):
             seconds = time.perf_counter() - started
             index = Index.load(tmp)
             passages = [index.passage(i) for i in range(index.n_passages)]
-            print(f"{folder}: {report.articles} pages, {report.faq_pairs} FAQ pairs, {report.paragraphs} paragraphs, "
+            kinds = Counter(p.kind for p in passages)
+            print(f"{folder}: {report.articles} pages, {kinds['faq']} FAQ pairs, {kinds['paragraph']} paragraphs, "
+                  f"{kinds['term']} terms, "
                   f"{len(report.skipped)} skipped, indexed in {seconds:.0f} s (url_style={args.url_style}, "
                   f"semantic={'on' if args.semantic else 'off'})\n")
             figures(folder, args, base_url, passages, index, settings)
@@ -181,11 +183,11 @@ def figures(folder, args, base_url, passages, index, settings):
     missed = [w for w in wanted if w not in found]
 
     asked = make_questions(faqs, passages, folder / args.faq_dir, page_of, args.questions)
+    answer_settings = settings.answer_settings() if args.semantic else _lexical(settings)
     cache: dict[str, str | None] = {}
     resolved, same_page, answered, dead = 0, 0, 0, []
     for question, source_url in asked:
-        result = ask(index, question, settings=settings.answer_settings() if args.semantic else
-                     _lexical(settings))
+        result = ask(index, question, settings=answer_settings)
         top = result["answer"] or (result["results"] or [None])[0]
         if top is None:
             dead.append((question, "no result"))
@@ -196,10 +198,12 @@ def figures(folder, args, base_url, passages, index, settings):
         resolved += ok
         if not ok:
             dead.append((question, f"{top['link']}: {why}"))
+    top1, top3, glossary = glossary_ranks(index, passages, answer_settings)
     rows += [
         ("answer links resolving on the folder served as-is", f"{resolved} of {len(asked)}"),
         ("  (answered with confidence / answer from the page the question came from)",
          f"{answered} / {same_page} of {len(asked)}"),
+        ("glossary terms: 'What is X?' finds the term's entry first / in the top 3", f"{top1} / {top3} of {glossary}"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"| {'figure':<{width}} | value |")
@@ -212,6 +216,17 @@ def figures(folder, args, base_url, passages, index, settings):
         print(f"  title {title!r} is not the <h1> {h1!r}: {url}")
     for question, why in dead:
         print(f"  unresolved: {question!r}: {why}")
+
+
+def glossary_ranks(index, passages, answer_settings) -> tuple[int, int, int]:
+    """Ask "What is X?" for every Sphinx glossary entry (an id "term-..."): how often is it first, in the top 3?"""
+    entries = {p.link: p.question or p.section for p in passages if re.search(r"#term-[^#]+$", p.link)}
+    top1 = top3 = 0
+    for link, term in entries.items():
+        links = [r["link"] for r in ask(index, f"What is {term}?", top_k=3, settings=answer_settings)["results"]]
+        top1 += links[:1] == [link]
+        top3 += link in links
+    return top1, top3, len(entries)
 
 
 def _lexical(settings):

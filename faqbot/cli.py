@@ -235,6 +235,11 @@ def inspect(ctx, path, base_url, url_style, as_json):
             click.echo(f"  paragraphs ({len(paragraphs)}):")
             for p in paragraphs:
                 click.echo(f"    [{p['section'] or '-'}] {_short(p['text'])}")
+            terms = [p for p in article["passages"] if p["kind"] == "term"]
+            if terms:
+                click.echo(f"  terms ({len(terms)}):")
+                for p in terms:
+                    click.echo(f"    {p['question']}: {_short(p['text'])}")
     for s in skipped:
         click.echo(f"Skipped {s.path}: {s.reason}", err=True)
     if not articles:

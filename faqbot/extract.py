@@ -169,8 +169,16 @@ def _faq_page_blocks(article: Article) -> list[Block]:
 
 
 def _term_drafts(block: Block) -> list[_Draft]:
-    """An API entry, glossary term or option (<dt>/<dd>) as paragraphs with the term as their section."""
-    return _paragraph_drafts([Block("paragraph", block.text)], block.question or "", block.anchor)
+    """An API entry, glossary term or option (<dt>/<dd>): passages of kind "term", the term as question and section.
+
+    Not FAQ pairs: the term is indexed like a question (so "what is X?" finds its definition) but gets no FAQ
+    standing; a long definition is cut like a paragraph, each part keeping its term.
+    """
+    term = block.question or ""
+    drafts = _paragraph_drafts([Block("paragraph", block.text)], term, block.anchor)
+    for draft in drafts:
+        draft.kind, draft.question = "term", term or None
+    return drafts
 
 
 def extract_passages(article: Article, article_id: str) -> list[Passage]:
@@ -227,7 +235,7 @@ def _passage(article: Article, article_id: str, n: int, draft: _Draft) -> Passag
     text = draft.text()
     if draft.anchor:
         link = f"{url.split('#')[0]}#{draft.anchor}"
-    elif draft.kind == "faq":
+    elif draft.kind in ("faq", "term"):
         link = text_fragment_link(url, draft.question or text)
     else:
         link = text_fragment_link(url, draft.parts[0] if draft.parts else draft.items[0])

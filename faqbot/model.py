@@ -16,7 +16,7 @@ class Block:
       "qa"        a question/answer pair found in the markup itself
                   (<details><summary>, <dl><dt><dd>); question holds the question, text the answer
       "term"      a <dt>/<dd> entry that is no question (API entry, glossary term, option);
-                  question holds the term, text its definition; read as paragraphs about the term
+                  question holds the term, text its definition; becomes passages of kind "term"
     """
 
     kind: str
@@ -57,13 +57,13 @@ class Article:
 
 @dataclass(frozen=True)
 class Passage:
-    """One searchable unit: an FAQ pair or a paragraph, with where it stands."""
+    """One searchable unit: an FAQ pair, a paragraph or a term's definition, with where it stands."""
 
     id: str  # "<article-id>#<n>", stable while the article is unchanged
     article: str  # article id (slug of its source path or URL)
-    kind: str  # "faq" or "paragraph"
-    question: str | None  # None for paragraphs
-    text: str  # the answer for an FAQ pair
+    kind: str  # "faq", "paragraph" or "term" (an API entry, glossary term or option and its definition)
+    question: str | None  # None for paragraphs; the term for a "term"
+    text: str  # the answer for an FAQ pair, the definition for a term
     title: str
     section: str
     url: str

@@ -46,7 +46,7 @@ SCHEMAS = {
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "description": "<article-id>#<n>, stable while the article is unchanged."},
-            "kind": {"type": "string", "enum": ["faq", "paragraph"]},
+            "kind": {"type": "string", "enum": ["faq", "paragraph", "term"]},
             "text": {"type": "string", "description": "The answer of an FAQ pair, or the paragraph."},
             "question": {"type": "string", "nullable": True, "description": "The FAQ question; null for paragraphs."},
             "title": {"type": "string"},

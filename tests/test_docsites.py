@@ -146,17 +146,28 @@ def test_faq_pairs_only_where_there_is_a_question(site, path, questions):
     assert [p.question for p in passages if p.kind == "faq"] == questions
 
 
-def test_api_entries_are_paragraphs_about_their_term_with_their_own_link(site):
+def test_api_entries_are_terms_with_their_own_link_never_faq_pairs(site):
     _, passages = site["sphinx/ref/config.html"]
     by_section = {p.section: p for p in passages}
     load = by_section["widgetry.load_config(path)"]
-    assert load.kind == "paragraph" and load.question is None
+    assert load.kind == "term" and load.question == "widgetry.load_config(path)"
     assert load.text.startswith("Read the settings file at path and return a Config object")
     assert "Parameters: path – where the settings file lives" in load.text  # the field list stays with its entry
     assert load.link == BASE + "sphinx/ref/config.html#widgetry.load_config"
     reload = by_section["reload()"]  # a class member is an entry of its own, not part of the class text
     assert reload.link.endswith("#widgetry.Config.reload")
     assert "reload" not in by_section["class widgetry.Config"].text
+
+
+@pytest.mark.parametrize("path, terms", [
+    ("sphinx/ref/config.html", ["widgetry.load_config(path)", "class widgetry.Config", "reload()"]),
+    ("sphinx/ref/glossary.html", ["engine", "widget tree"]),
+    ("hugo/docs/troubleshooting/index.html", ["--verbose", "--safe-mode"]),  # an option list
+])
+def test_definition_lists_that_are_no_questions_give_terms(site, path, terms):
+    _, passages = site[path]
+    assert [p.question for p in passages if p.kind == "term"] == terms
+    assert all(p.section == p.question for p in passages if p.kind == "term")
 
 
 def test_nothing_of_the_permalinks_or_page_furniture_is_left(site):
