@@ -16,18 +16,17 @@ import http.client
 import threading
 import time
 import zlib
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from protego import Protego
-
 from . import __version__
 from .errors import FaqbotError
 from .http_fetch import HttpClient, Reply, TooLarge
+from .robots import SiteRobots
 from .urls import checked_url
 
 USER_AGENT = f"faqbot/{__version__}"
@@ -138,21 +137,6 @@ def _host_allowed(url: str, hosts: frozenset[str]) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class _Robots:
-    """One site's robots.txt rules: parsed, or all allowed (4xx) / all refused (unreachable, 5xx)."""
-
-    rules: Protego | None = None
-    allow_all: bool = False
-
-    def allows(self, url: str) -> bool:
-        return self.rules.can_fetch(url, USER_AGENT) if self.rules is not None else self.allow_all
-
-    def delay(self) -> float:
-        found = self.rules.crawl_delay(USER_AGENT) if self.rules is not None else None
-        return max(0.0, float(found or 0.0))
-
-
 def normalise_url(url: str) -> str | None:
     """The URL without its #fragment, or None when it is not an absolute http(s) URL."""
     try:
@@ -216,10 +200,7 @@ class Crawler:
         self.settings = settings
         self.sleep = sleep
         self._http = HttpClient()
-        self._robots: dict[str, Future] = {}
-        self._robots_lock = threading.Lock()  # guards the dict only: never held while fetching
-        self._next_turn: dict[str, float] = {}  # site -> when its Crawl-delay lets the next request go
-        self._turn_lock = threading.Lock()
+        self._robots = SiteRobots(USER_AGENT, self._fetch_robots, sleep)
         self._in_batch = threading.local()  # set in fetch_pages' threads: connections kept between pages
 
     def close(self) -> None:
@@ -332,13 +313,13 @@ class Crawler:
         url = target.url
         if not _host_allowed(url, target.hosts):
             return Page(url, "skipped", reason=f"host {host_of(url)} is not the sitemap's host or in allowed_hosts")
-        robots = self._robots_of(url)
+        robots = self._robots.rules_for(url)
         if not robots.allows(url):
             return Page(url, "skipped", reason="disallowed by robots.txt")
         if robots.delay() > MAX_CRAWL_DELAY:
             return Page(url, "skipped", reason=f"robots.txt asks for {robots.delay():g} s between requests "
                                                 f"(faqbot waits at most {MAX_CRAWL_DELAY:g} s)")
-        self._wait_turn(url, robots.delay())
+        self._robots.wait_turn(url, robots.delay())
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
         if etag:
             headers["If-None-Match"] = etag
@@ -360,50 +341,15 @@ class Crawler:
 
     def robots_allow(self, url: str) -> bool:
         """Whether robots.txt of url's site lets faqbot fetch it (RFC 9309: 4xx = allowed, 5xx = not)."""
-        return self._robots_of(url).allows(url)
+        return self._robots.rules_for(url).allows(url)
 
-    def _robots_of(self, url: str) -> _Robots:
-        """The rules of url's site, fetched once; other threads asking meanwhile wait for that fetch.
-
-        No lock is held while fetching: a robots.txt that redirects, or a page redirected to a site
-        whose robots.txt is still being read, can never wait on itself.
-        """
-        parts = urlsplit(url)
-        site = f"{parts.scheme}://{parts.netloc.lower()}"
-        with self._robots_lock:
-            pending = self._robots.get(site)
-            mine = pending is None
-            if mine:
-                pending = self._robots[site] = Future()
-        if mine:
-            try:
-                pending.set_result(self._fetch_robots(site))
-            except BaseException as err:  # never leave the other threads waiting
-                pending.set_exception(err)
-        return pending.result()
-
-    def _fetch_robots(self, site: str) -> _Robots:
+    def _fetch_robots(self, site: str) -> tuple[int, str]:
         hosts = frozenset({host_of(site), urlsplit(site).hostname or ""})  # http -> https on the same host too
         try:
             response = self._get(site + "/robots.txt", {}, MAX_ROBOTS_BYTES, hosts, robots=False)
-            status, text = response.status, response.body.decode("utf-8", "replace")
         except _FetchFailed as err:
-            status, text = err.status, ""
-        if status == 200:
-            return _Robots(Protego.parse(text))
-        return _Robots(allow_all=400 <= status < 500)  # else unreachable: all disallowed for this run
-
-    def _wait_turn(self, url: str, delay: float) -> None:
-        """Sleep until the site's Crawl-delay since the last request to it has passed."""
-        if delay <= 0:
-            return
-        site = host_of(url)
-        with self._turn_lock:
-            now = time.monotonic()
-            turn = max(now, self._next_turn.get(site, now))
-            self._next_turn[site] = turn + delay
-        if turn > now:
-            self.sleep(turn - now)
+            return err.status, ""
+        return response.status, response.body.decode("utf-8", "replace")
 
     # -- HTTP -------------------------------------------------------------------------------------
 
