@@ -57,11 +57,12 @@ def article_language(text: str, default: str | None = None) -> tuple[str | None,
 def question_languages(question: str, held: list[str], lang: str | None = None) -> list[str]:
     """The analysis keys to search a question in, the likeliest first.
 
-    held: the index's languages (analysis keys). A given lang wins; an index of one language
-    analyses everything in it; otherwise the detector picks among the held languages, and when
-    it is unsure every held language is searched.
+    held: the index's languages (analysis keys). A given lang wins when the index holds passages
+    in it (a page's language says little about a question to an index without that language);
+    an index of one language analyses everything in it; otherwise the detector picks among the
+    held languages, and when it is unsure every held language is searched.
     """
-    if lang:
+    if lang and (analysis_language(lang) in held or not held):
         return [analysis_language(lang)]
     if len(held) <= 1:
         return list(held) or [analysis_language(None)]

@@ -6,7 +6,9 @@
  *   data-api-base     faqbot host for /api/* (default: the origin widget.js came from)
  *   data-title        panel title                 data-greeting     first message
  *   data-accent       CSS colour (#4f46e5)        data-position     "right" (default) or "left"
- *   data-lang         UI language (en, fr, de, es; default: the page's <html lang>, then en)
+ *   data-lang         language of the page and its questions (BCP 47; default: the page's <html lang>);
+ *                     the UI speaks en, fr, de, es, it, pt, nl, pl, ru, ar, he, zh (else English),
+ *                     right to left for Arabic, Hebrew, Persian and Urdu
  *   data-contact-url  http(s) link to a person, offered when there is no answer
  *
  * Safety: every string from the API or the host page goes into the DOM as text (textContent,
@@ -131,16 +133,244 @@
       answered: "Nueva respuesta:",
       clear: "Empezar de nuevo",
       poweredBy: "Con la tecnología de faqbot"
+    },
+    it: {
+      title: "Chiedici qualcosa",
+      subtitle: "Risposte dai nostri articoli",
+      greeting: "Ciao! Fai una domanda sui nostri articoli e troverò il passaggio che risponde.",
+      open: "Apri la chat",
+      close: "Chiudi la chat",
+      input: "La tua domanda",
+      placeholder: "Fai una domanda…",
+      send: "Invia",
+      conversation: "Conversazione",
+      you: "Tu",
+      bot: "Assistente",
+      typing: "Cerco una risposta…",
+      starters: "Domande frequenti",
+      source: "Fonte:",
+      helpful: "Ti è stato utile?",
+      yes: "Sì",
+      no: "No",
+      thanks: "Grazie per il tuo riscontro!",
+      noAnswer: "Mi dispiace, non ho trovato una risposta nei nostri articoli.",
+      trySuggestions: "Forse una di queste può aiutare:",
+      contact: "Contatta una persona",
+      networkError: "Non riesco a raggiungere il server. Controlla la connessione e riprova.",
+      timeout: "Il server ha impiegato troppo tempo. Riprova.",
+      retry: "Riprova",
+      answered: "Nuova risposta:",
+      clear: "Ricomincia",
+      poweredBy: "Con la tecnologia di faqbot"
+    },
+    pt: {
+      title: "Pergunte-nos",
+      subtitle: "Respostas dos nossos artigos",
+      greeting: "Olá! Faça uma pergunta sobre os nossos artigos e eu encontro o trecho que responde.",
+      open: "Abrir o chat",
+      close: "Fechar o chat",
+      input: "A sua pergunta",
+      placeholder: "Faça uma pergunta…",
+      send: "Enviar",
+      conversation: "Conversa",
+      you: "Você",
+      bot: "Assistente",
+      typing: "À procura de uma resposta…",
+      starters: "Perguntas frequentes",
+      source: "Fonte:",
+      helpful: "Isto ajudou?",
+      yes: "Sim",
+      no: "Não",
+      thanks: "Obrigado pelo seu comentário!",
+      noAnswer: "Desculpe, não encontrei uma resposta nos nossos artigos.",
+      trySuggestions: "Talvez uma destas ajude:",
+      contact: "Falar com uma pessoa",
+      networkError: "Não foi possível contactar o servidor. Verifique a ligação e tente de novo.",
+      timeout: "O servidor demorou demasiado. Tente de novo.",
+      retry: "Tentar de novo",
+      answered: "Nova resposta:",
+      clear: "Recomeçar",
+      poweredBy: "Com tecnologia faqbot"
+    },
+    nl: {
+      title: "Stel ons een vraag",
+      subtitle: "Antwoorden uit onze artikelen",
+      greeting: "Hallo! Stel een vraag over onze artikelen en ik zoek de passage die hem beantwoordt.",
+      open: "Chat openen",
+      close: "Chat sluiten",
+      input: "Uw vraag",
+      placeholder: "Stel een vraag…",
+      send: "Versturen",
+      conversation: "Gesprek",
+      you: "U",
+      bot: "Assistent",
+      typing: "Op zoek naar een antwoord…",
+      starters: "Veelgestelde vragen",
+      source: "Bron:",
+      helpful: "Was dit nuttig?",
+      yes: "Ja",
+      no: "Nee",
+      thanks: "Bedankt voor uw feedback!",
+      noAnswer: "Sorry, ik heb daar geen antwoord op gevonden in onze artikelen.",
+      trySuggestions: "Misschien helpt een van deze:",
+      contact: "Contact met een persoon",
+      networkError: "De server is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.",
+      timeout: "De server deed er te lang over. Probeer het opnieuw.",
+      retry: "Opnieuw proberen",
+      answered: "Nieuw antwoord:",
+      clear: "Opnieuw beginnen",
+      poweredBy: "Mogelijk gemaakt door faqbot"
+    },
+    pl: {
+      title: "Zapytaj nas",
+      subtitle: "Odpowiedzi z naszych artykułów",
+      greeting: "Cześć! Zadaj pytanie o nasze artykuły, a znajdę fragment, który na nie odpowiada.",
+      open: "Otwórz czat",
+      close: "Zamknij czat",
+      input: "Twoje pytanie",
+      placeholder: "Zadaj pytanie…",
+      send: "Wyślij",
+      conversation: "Rozmowa",
+      you: "Ty",
+      bot: "Asystent",
+      typing: "Szukam odpowiedzi…",
+      starters: "Częste pytania",
+      source: "Źródło:",
+      helpful: "Czy to pomogło?",
+      yes: "Tak",
+      no: "Nie",
+      thanks: "Dziękujemy za opinię!",
+      noAnswer: "Niestety nie znalazłem odpowiedzi w naszych artykułach.",
+      trySuggestions: "Może pomoże jedno z tych pytań:",
+      contact: "Skontaktuj się z człowiekiem",
+      networkError: "Nie można połączyć się z serwerem. Sprawdź połączenie i spróbuj ponownie.",
+      timeout: "Serwer odpowiadał zbyt długo. Spróbuj ponownie.",
+      retry: "Spróbuj ponownie",
+      answered: "Nowa odpowiedź:",
+      clear: "Zacznij od nowa",
+      poweredBy: "Działa dzięki faqbot"
+    },
+    ru: {
+      title: "Задайте вопрос",
+      subtitle: "Ответы из наших статей",
+      greeting: "Здравствуйте! Задайте вопрос о наших статьях, и я найду отрывок, который на него отвечает.",
+      open: "Открыть чат",
+      close: "Закрыть чат",
+      input: "Ваш вопрос",
+      placeholder: "Задайте вопрос…",
+      send: "Отправить",
+      conversation: "Диалог",
+      you: "Вы",
+      bot: "Помощник",
+      typing: "Ищу ответ…",
+      starters: "Частые вопросы",
+      source: "Источник:",
+      helpful: "Это помогло?",
+      yes: "Да",
+      no: "Нет",
+      thanks: "Спасибо за отзыв!",
+      noAnswer: "К сожалению, я не нашёл ответа в наших статьях.",
+      trySuggestions: "Возможно, поможет один из этих вопросов:",
+      contact: "Связаться с человеком",
+      networkError: "Не удалось связаться с сервером. Проверьте подключение и попробуйте снова.",
+      timeout: "Сервер отвечал слишком долго. Попробуйте снова.",
+      retry: "Повторить",
+      answered: "Новый ответ:",
+      clear: "Начать заново",
+      poweredBy: "Работает на faqbot"
+    },
+    ar: {
+      title: "اسألنا",
+      subtitle: "إجابات من مقالاتنا",
+      greeting: "مرحبًا! اطرح سؤالًا عن مقالاتنا وسأجد الفقرة التي تجيب عنه.",
+      open: "فتح المحادثة",
+      close: "إغلاق المحادثة",
+      input: "سؤالك",
+      placeholder: "اكتب سؤالًا…",
+      send: "إرسال",
+      conversation: "المحادثة",
+      you: "أنت",
+      bot: "المساعد",
+      typing: "جارٍ البحث عن إجابة…",
+      starters: "أسئلة شائعة",
+      source: "المصدر:",
+      helpful: "هل كان هذا مفيدًا؟",
+      yes: "نعم",
+      no: "لا",
+      thanks: "شكرًا على ملاحظاتك!",
+      noAnswer: "عذرًا، لم أجد إجابة عن ذلك في مقالاتنا.",
+      trySuggestions: "ربما يساعد أحد هذه الأسئلة:",
+      contact: "التواصل مع شخص",
+      networkError: "تعذّر الوصول إلى الخادم. تحقّق من اتصالك وحاول مرة أخرى.",
+      timeout: "استغرق الخادم وقتًا طويلًا. حاول مرة أخرى.",
+      retry: "إعادة المحاولة",
+      answered: "إجابة جديدة:",
+      clear: "البدء من جديد",
+      poweredBy: "بدعم من faqbot"
+    },
+    he: {
+      title: "שאלו אותנו",
+      subtitle: "תשובות מהמאמרים שלנו",
+      greeting: "שלום! שאלו שאלה על המאמרים שלנו ואמצא את הקטע שעונה עליה.",
+      open: "פתיחת הצ'אט",
+      close: "סגירת הצ'אט",
+      input: "השאלה שלך",
+      placeholder: "כתבו שאלה…",
+      send: "שליחה",
+      conversation: "שיחה",
+      you: "את/ה",
+      bot: "עוזר",
+      typing: "מחפש תשובה…",
+      starters: "שאלות נפוצות",
+      source: "מקור:",
+      helpful: "האם זה עזר?",
+      yes: "כן",
+      no: "לא",
+      thanks: "תודה על המשוב!",
+      noAnswer: "מצטערים, לא מצאתי תשובה לכך במאמרים שלנו.",
+      trySuggestions: "אולי אחת מאלה תעזור:",
+      contact: "פנייה לנציג",
+      networkError: "לא ניתן להתחבר לשרת. בדקו את החיבור ונסו שוב.",
+      timeout: "השרת לא ענה בזמן. נסו שוב.",
+      retry: "לנסות שוב",
+      answered: "תשובה חדשה:",
+      clear: "להתחיל מחדש",
+      poweredBy: "מופעל על ידי faqbot"
+    },
+    zh: {
+      title: "向我们提问",
+      subtitle: "答案来自我们的文章",
+      greeting: "你好！请就我们的文章提一个问题，我会找到回答它的段落。",
+      open: "打开聊天",
+      close: "关闭聊天",
+      input: "你的问题",
+      placeholder: "请输入问题…",
+      send: "发送",
+      conversation: "对话",
+      you: "你",
+      bot: "助手",
+      typing: "正在查找答案…",
+      starters: "常见问题",
+      source: "来源：",
+      helpful: "这有帮助吗？",
+      yes: "是",
+      no: "否",
+      thanks: "感谢你的反馈！",
+      noAnswer: "抱歉，我们的文章中没有找到答案。",
+      trySuggestions: "也许这些问题有帮助：",
+      contact: "联系人工客服",
+      networkError: "无法连接服务器。请检查网络后重试。",
+      timeout: "服务器响应超时。请重试。",
+      retry: "重试",
+      answered: "新答案：",
+      clear: "重新开始",
+      poweredBy: "由 faqbot 提供支持"
     }
   };
 
   var TIMEOUT_MS = 10000;  // then the reader gets a retry message, never a stuck spinner
   var MAX_HISTORY = 60;
-  var STOPWORDS = toSet(
-    "a an and are as at be by can could did do does for from had has have how i if in into is it " +
-    "its me my of on or our so than that the their them then there these they this to was we were " +
-    "what when where which who whom why will with would you your about after before more most not no"
-  );
+  var RTL = { ar: true, he: true, fa: true, ur: true };
 
   // document.currentScript is set while a classic (also async) script runs; the fallback covers
   // pages that load us some other way.
@@ -148,12 +378,6 @@
     document.querySelector("script[src$='/widget.js'], script[src*='/widget.js?']");
   if (!script || window.__faqbotWidgetLoaded) return;
   window.__faqbotWidgetLoaded = true;
-
-  function toSet(words) {
-    var set = Object.create(null);
-    words.split(/\s+/).forEach(function (w) { if (w) set[w] = true; });
-    return set;
-  }
 
   function data(name) {
     var value = script.getAttribute("data-" + name);
@@ -171,7 +395,10 @@
     } catch (e) { /* fall through to the script's origin */ }
     return scriptUrl.origin;
   })();
-  var langName = (data("lang") || document.documentElement.lang || "en").toLowerCase().split(/[-_]/)[0];
+  // The page's language goes with each question (the server analyses it in that language).
+  var pageLang = (data("lang") || document.documentElement.lang || "").trim();
+  if (!/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/.test(pageLang)) pageLang = "";
+  var langName = (pageLang || "en").toLowerCase().split(/[-_]/)[0];
   var lang = STRINGS[langName] ? langName : "en";
   var t = STRINGS[lang];
   var config = {
@@ -238,43 +465,53 @@
     return svg;
   }
 
-  /** Words of `text` (letters and digits), lowercased, for highlighting. */
-  function questionWords(question) {
-    var words = String(question).toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
-    return words.filter(function (w) { return w.length > 1 && !STOPWORDS[w]; });
+  // Words as the server splits them (letters, digits, combining marks, inner apostrophes).
+  var WORD = /[\p{L}\p{N}\p{M}]+(?:['\u2019][\p{L}\p{N}\p{M}]+)*/gu;
+  // Scripts the server cuts into character pairs (CJK, kana, Hangul, Thai): it returns the pairs.
+  var UNSPACED = /[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]/;
+
+  function normalWord(word) {
+    return word.normalize("NFKC").toLowerCase().replace(/\u2019/g, "'");
   }
 
-  function wordsMatch(word, query) {
-    if (word === query) return true;
-    var shorter = Math.min(word.length, query.length);
-    if (shorter < 4 || Math.abs(word.length - query.length) > 4) return false;
-    // Same stem, roughly: "challenge"/"challenges", "fund"/"funding", "important"/"importance",
-    // but not "main"/"maintaining".
-    var need = Math.max(4, shorter - 2);
-    return word.slice(0, need) === query.slice(0, need);
+  /** [start, end) spans of `text` to mark: its words among `terms` (the server's matched words). */
+  function matchedSpans(text, terms) {
+    var spans = [];
+    var match;
+    WORD.lastIndex = 0;
+    while ((match = WORD.exec(text)) !== null) {
+      var word = match[0];
+      if (terms[normalWord(word)]) {
+        spans.push([match.index, match.index + word.length]);
+      } else if (UNSPACED.test(word)) {
+        for (var i = 0; i + 1 < word.length; i++) {  // character pairs the server matched
+          if (terms[normalWord(word.slice(i, i + 2))]) spans.push([match.index + i, match.index + i + 2]);
+        }
+      }
+    }
+    return spans;
   }
 
-  /** A fragment of `text` with the question's words wrapped in <mark> (built as DOM nodes). */
-  function highlighted(text, question) {
+  /** A fragment of `text` with the matched words wrapped in <mark> (built as DOM nodes). */
+  function highlighted(text, terms) {
     var fragment = document.createDocumentFragment();
-    var queries = questionWords(question);
-    var pattern = /[\p{L}\p{N}]+/gu;
+    var wanted = Object.create(null);
+    (Array.isArray(terms) ? terms : []).forEach(function (w) { if (typeof w === "string") wanted[normalWord(w)] = true; });
+    text = String(text);
     var last = 0;
     var mark = null;
-    var match;
-    text = String(text);
-    while (queries.length && (match = pattern.exec(text)) !== null) {
-      var word = match[0].toLowerCase();
-      if (STOPWORDS[word] || !queries.some(function (q) { return wordsMatch(word, q); })) continue;
-      var between = text.slice(last, match.index);
-      if (mark && /^[ \t]+$/.test(between)) {
-        mark.textContent += between + match[0];  // "open source AI" reads better as one mark
+    matchedSpans(text, wanted).forEach(function (span) {
+      var start = Math.max(span[0], last);
+      if (start >= span[1]) return;
+      var between = text.slice(last, start);
+      if (mark && (start === last || /^[ \t]+$/.test(between))) {
+        mark.textContent += between + text.slice(start, span[1]);  // "open source AI" reads better as one mark
       } else {
         if (between) fragment.appendChild(document.createTextNode(between));
-        mark = fragment.appendChild(el("mark", { text: match[0] }));
+        mark = fragment.appendChild(el("mark", { text: text.slice(start, span[1]) }));
       }
-      last = match.index + match[0].length;
-    }
+      last = span[1];
+    });
     if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
     return fragment;
   }
@@ -394,7 +631,7 @@
     id: "faqbot-panel", class: "panel", role: "dialog", "aria-modal": "true",
     "aria-labelledby": "faqbot-title", hidden: true
   }, [header, scroller, form, footer, announcer]);
-  var root = el("div", { class: "root pos-" + config.position, lang: lang, hidden: true },
+  var root = el("div", { class: "root pos-" + config.position, lang: lang, dir: RTL[lang] ? "rtl" : "ltr", hidden: true },
     [panel, launcher]);
   shadow.appendChild(stylesheet);
   shadow.appendChild(root);
@@ -512,7 +749,7 @@
       bubble.appendChild(el("p", { class: "faq-question", text: passage.question }));
     }
     var text = el("p", { class: "answer-text" });
-    text.appendChild(highlighted(passage.text || "", entry.question));
+    text.appendChild(highlighted(passage.text || "", entry.terms));
     bubble.appendChild(text);
     bubble.appendChild(sourceLine(passage));
     row("bot", [bubble, feedbackRow(entry)]);
@@ -604,10 +841,13 @@
     setBusy(true);
     announce(t.typing);
     var typing = showTyping();
-    request("/api/ask", { question: question, top_k: 5 }).then(function (response) {
+    var body = { question: question, top_k: 5 };
+    if (pageLang) body.lang = pageLang;
+    request("/api/ask", body).then(function (response) {
       typing.remove();
       if (response.answer) {
-        push({ type: "answer", question: question, answer: pickPassage(response.answer), feedback: null });
+        var terms = Array.isArray(response.terms) ? response.terms.slice(0, 50) : [];
+        push({ type: "answer", question: question, answer: pickPassage(response.answer), feedback: null, terms: terms });
         announce(t.answered + " " + String(response.answer.text || ""));
       } else {
         push({ type: "none", question: question, results: (response.results || []).map(pickPassage) });

@@ -24,6 +24,14 @@ SETUP_HINT = "Run `scripts/setup-browser.sh` to install it (the README's test co
 
 # Scraped text keeps markup as literal text (the Markdown reader would strip it): it must reach the
 # page as text, in the passage, its title and its deep link.
+# Articles in other languages (paragraphs only: the starter chips stay the English FAQ questions).
+OTHER_LANGUAGES = {
+    "vertrag.md": "---\ntitle: Ihr Vertrag\nlang: de\n---\n# Ihr Vertrag\n\n"
+                  "Sie können Ihren Vertrag jederzeit schriftlich kündigen, eine Frist gibt es nicht.\n",
+    "alshahn.md": "---\ntitle: الشحن\nlang: ar\n---\n# الشحن\n\n"
+                  "الشحن إلى جميع المدن يستغرق ثلاثة أيام عمل، وهو مجاني للطلبات الكبيرة.\n",
+}
+
 HOSTILE_ARTICLE = """Markup <img src=x onerror="window.__xss=1"> in comments
 Readers sometimes paste markup such as <img src=x onerror="window.__xss=1"> into the comment form of an article.
 What the moderation filter removes
@@ -56,6 +64,8 @@ def served(tmp_path_factory):
     (folder / "markup-in-comments.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
     for name in ("refunds.md", "gardening.md"):
         (folder / name).write_text(SAMPLE_ARTICLES[name], encoding="utf-8")
+    for name, text in OTHER_LANGUAGES.items():
+        (folder / name).write_text(text, encoding="utf-8")
     work = tmp_path_factory.mktemp("browser-index")
     index_paths([folder], work / "index")
     app = create_app({"index_dir": str(work / "index"), "question_log": str(work / "questions.sqlite")})

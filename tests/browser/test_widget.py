@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import AXE
+from .conftest import ARTIFACTS, AXE
 
 pytestmark = pytest.mark.browser
 
@@ -347,3 +347,46 @@ def test_axe_finds_no_serious_or_critical_violation(page):
     ask(page, NONSENSE)
     expect(last_bot_row(page).locator(".chip")).to_have_count(4)
     assert axe_problems(page) == []
+
+
+LANG_PAGE = """<!doctype html><html lang="{lang}"><head><title>{lang}</title></head>
+<body><main><h1>{lang}</h1></main><script src="{api}/widget.js" async></script></body></html>"""
+
+
+def _asked_bodies(page: Page) -> list[dict]:
+    bodies: list[dict] = []
+    page.on("request", lambda r: bodies.append(json.loads(r.post_data)) if r.url.endswith("/api/ask") else None)
+    return bodies
+
+
+def test_a_german_page_asks_in_german_and_marks_the_server_s_matched_words(page, base_url, other_site):
+    other_site["/de.html"] = LANG_PAGE.format(lang="de-AT", api=base_url)
+    bodies = _asked_bodies(page)
+    page.goto(other_site["origin"] + "/de.html")
+    page.get_by_role("button", name=re.compile("^Chat öffnen")).click()
+    ask(page, "Wie kündige ich meine Verträge?")
+    answer = page.locator(f"{WIDGET} .bubble.answer").first
+    expect(answer).to_contain_text("Vertrag jederzeit schriftlich kündigen")
+    # German stems: "Verträge"/"Vertrag" and "kündige"/"kündigen" match; no English stopword list involved.
+    assert answer.locator(".answer-text mark").all_text_contents() == ["Vertrag", "kündigen"]
+    assert bodies and bodies[-1]["lang"] == "de-AT"
+    expect(page.locator(f"{WIDGET} .root")).to_have_attribute("dir", "ltr")
+
+
+def test_an_arabic_page_lays_out_right_to_left(page, base_url, other_site):
+    other_site["/ar.html"] = LANG_PAGE.format(lang="ar", api=base_url)
+    page.goto(other_site["origin"] + "/ar.html")
+    page.get_by_role("button", name=re.compile("^فتح المحادثة")).click()
+    root = page.locator(f"{WIDGET} .root")
+    expect(root).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("textbox", name="سؤالك")).to_be_focused()
+    ask(page, "كم يستغرق الشحن؟")
+    answer = page.locator(f"{WIDGET} .bubble.answer").first
+    expect(answer).to_contain_text("الشحن إلى جميع المدن")
+    assert answer.locator(".answer-text mark").all_text_contents() == ["الشحن", "يستغرق"]
+    text = answer.locator(".answer-text")
+    assert text.evaluate("t => getComputedStyle(t).direction") == "rtl"
+    # Right to left: the text starts at the bubble's right edge, the reader's own bubble sits on the left.
+    bubble, question = answer.bounding_box(), page.locator(f"{WIDGET} .row.user .bubble").last.bounding_box()
+    assert question["x"] < bubble["x"] + bubble["width"] / 2
+    page.screenshot(path=str(ARTIFACTS / "widget-arabic-rtl.png"))
