@@ -200,16 +200,18 @@ def _qa_from_details(el: etree._Element) -> Block | None:
 
 
 def _qa_from_dl(el: etree._Element) -> list[Block]:
-    """A <dl>'s entries: "qa" where the term is a question, else "term" (API entries, glossaries, options)."""
+    """A <dl>'s entries: "qa" where the term is a question, else "term" (API entries, glossaries, options).
+
+    A definition keeps the lists nested in it (a class with its members): split out, members named
+    like a glossary's terms ("queryset") took "what is X?" away from the glossary.
+    """
     pairs: list[Block] = []
-    question, anchor, answers, nested = "", None, [], []
+    question, anchor, answers = "", None, []
     for child in list(el) + [None]:
         if child is None or child.tag == "dt":
             if question and answers:
                 kind = "qa" if is_question(question) else "term"
                 pairs.append(Block(kind, _clean(" ".join(answers)), anchor=anchor, question=question))
-            pairs += nested
-            nested = []
             if child is None:
                 break
             if answers or not question:
@@ -217,32 +219,8 @@ def _qa_from_dl(el: etree._Element) -> list[Block]:
             else:  # several <dt> for one <dd>
                 question = _clean(question + " " + _inline_text(child))
         elif child.tag == "dd":
-            if not is_question(question):
-                nested += _linked_entries(child)
             answers.append(_inline_text(child))
     return [b for b in pairs if b.text]
-
-
-def _linked_entries(dd: etree._Element) -> list[Block]:
-    """Take out of a definition its nested <dl>s whose terms have ids of their own (class members): entries of their own."""
-    entries: list[Block] = []
-    for inner in _outermost_lists(dd):
-        terms = inner.findall("dt")
-        if terms and all(_anchor(t) for t in terms):
-            entries += _qa_from_dl(inner)
-            _remove_keep_tail(inner)
-    return entries
-
-
-def _outermost_lists(dd: etree._Element) -> list[etree._Element]:
-    found = []
-    for inner in dd.iter("dl"):
-        above = inner.getparent()
-        while above is not None and above is not dd and above.tag != "dl":
-            above = above.getparent()
-        if above is dd:
-            found.append(inner)
-    return found
 
 
 def _blocks(root: etree._Element, link_share: list[float] | None = None) -> list[Block]:
