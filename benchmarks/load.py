@@ -328,7 +328,8 @@ def _logged(url: str) -> int:
 
 def cluster_comparison(args) -> None:
     """2 replicas (1 worker each; PostgreSQL question log, Redis rate limit) against 1 replica with 2
-    workers (SQLite log and limit), interleaved A, B, B, A, ...; every question checked in PostgreSQL."""
+    workers (SQLite log and limit), and 2 replicas on their own SQLite files (the same topology without
+    the shared stores), interleaved; every question of the PostgreSQL runs checked in the log."""
     from tests.cluster_servers import PostgresServer, RedisServer, missing_reason
 
     if missing_reason():
@@ -350,21 +351,18 @@ def cluster_comparison(args) -> None:
                            env={**env, "FAQBOT_SEMANTIC": "0", "PYTHONPATH": str(REPO)}, cwd=workdir, check=True,
                            capture_output=True)
             common = {"FAQBOT_SEMANTIC": "0", "FAQBOT_RATE_LIMIT": str(10**6)}  # on, never refusing
-            order = ["sqlite", "cluster"]
+            order = ["sqlite", "cluster", "split"]
             for n in range(args.repeat):
-                for setup in order if n % 2 == 0 else order[::-1]:
+                for setup in order[n % 3:] + order[:n % 3]:  # each setup takes each place in turn
                     print(f"[{setup}] run {n + 1} of {args.repeat}, {args.seconds} s ...", file=sys.stderr, flush=True)
-                    if setup == "sqlite":
-                        one = workdir / f"single-{n}"
-                        shutil.copytree(index_dir, one / "index")
-                        servers = [Server(one / "index", {**common, "FAQBOT_QUESTION_LOG": str(one / "q.sqlite")}, one, 2)]
-                    else:
-                        servers = []
-                        for name in ("a", "b"):  # each replica its own copy of the index and working folder
-                            folder = workdir / f"replica-{name}-{n}"
-                            shutil.copytree(index_dir, folder / "index")
-                            servers.append(Server(folder / "index", {**common, "FAQBOT_QUESTION_LOG": url,
-                                                                     "FAQBOT_RATE_LIMIT_STORAGE": redis.url}, folder, 1))
+                    servers = []
+                    for name in (("one",) if setup == "sqlite" else ("a", "b")):
+                        folder = workdir / f"{setup}-{name}-{n}"  # each replica its own index copy and folder
+                        shutil.copytree(index_dir, folder / "index")
+                        shared = {"FAQBOT_QUESTION_LOG": url, "FAQBOT_RATE_LIMIT_STORAGE": redis.url}
+                        own = {"FAQBOT_QUESTION_LOG": str(folder / "q.sqlite")}
+                        servers.append(Server(folder / "index", {**common, **(shared if setup == "cluster" else own)},
+                                              folder, 2 if setup == "sqlite" else 1))
                     before = _logged(url)
                     for server in servers:
                         server.__enter__()
@@ -381,8 +379,9 @@ def cluster_comparison(args) -> None:
                     finally:
                         for server in servers:
                             server.__exit__()  # SIGTERM: the workers write their buffered questions
-                    label = ("1 replica x 2 workers, SQLite log + limit" if setup == "sqlite" else
-                             "2 replicas x 1 worker, PostgreSQL log + Redis limit")
+                    label = {"sqlite": "1 replica x 2 workers, SQLite log + limit",
+                             "cluster": "2 replicas x 1 worker, PostgreSQL log + Redis limit",
+                             "split": "2 replicas x 1 worker, each its own SQLite log + limit"}[setup]
                     rows.append({"setup": f"{label} (run {n + 1})", **result, "rate_limit": 10**6, "rss_mb": rss,
                                  "server_cpu_ms": server_cpu * 1000 / max(result["requests"], 1), "load_avg": load_avg})
                     if setup == "cluster":
@@ -398,9 +397,10 @@ def cluster_comparison(args) -> None:
     print(f"Same total workers (2), wrk split over 2 processes x {args.connections // 2} connections, {args.seconds} s per "
           f"row, A/B interleaved; rate limit on (10^6/min: counted, never refusing). The machine is shared.")
     print_table(rows)
-    for setup in ("SQLite", "PostgreSQL"):
-        mine = [r for r in rows if setup in r["setup"]]
-        print(f"median {setup:10}: {statistics.median(r['rps'] for r in mine):.0f} req/s, "
+    for setup in ("1 replica x 2 workers, SQLite", "2 replicas x 1 worker, PostgreSQL",
+                  "2 replicas x 1 worker, each its own SQLite"):
+        mine = [r for r in rows if r["setup"].startswith(setup)]
+        print(f"median of {setup:42}: {statistics.median(r['rps'] for r in mine):.0f} req/s, "
               f"p99 {statistics.median(r['p99_ms'] for r in mine):.1f} ms, errors {sum(r['errors'] for r in mine)}")
     print()
     for line in checks:

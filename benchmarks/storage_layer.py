@@ -4,7 +4,8 @@
     PYTHONPATH=. /tmp/sa/bin/python benchmarks/storage_layer.py     # needs postgresql (initdb, pg_ctl)
 
 Prints, for each: the import time in a fresh interpreter, and the time to write one worker's
-second of questions (100 rows in one transaction, as QuestionLog.flush does), median of 200,
+second of questions (100 rows in one transaction, as QuestionLog.flush does: COPY through
+faqbot.storage, a multi-row insert through SQLAlchemy), median of 200,
 interleaved so machine drift hits both alike. SQLAlchemy is not a faqbot dependency; this
 script is how the choice was measured.
 """
@@ -21,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 ROWS = [(1_700_000_000.0 + i, f"how do refunds work {i}", 1, "refunds#0", 3.2, 0.8) for i in range(100)]
-INSERT = "INSERT INTO asked (at, question, answered, passage_id, score, confidence) VALUES (?, ?, ?, ?, ?, ?)"
+COLUMNS = ("at", "question", "answered", "passage_id", "score", "confidence")
 
 
 def import_ms(statement: str) -> float:
@@ -46,12 +47,11 @@ def main() -> None:
         ours.schema_versions()  # creates the schema
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
         asked = sa.Table("asked", sa.MetaData(), autoload_with=engine)
-        columns = ["at", "question", "answered", "passage_id", "score", "confidence"]
-        dicts = [dict(zip(columns, row)) for row in ROWS]
+        dicts = [dict(zip(COLUMNS, row)) for row in ROWS]
 
         def with_ours() -> None:
             with ours.transaction() as tx:
-                tx.executemany(INSERT, ROWS)
+                tx.insert_rows("asked", COLUMNS, ROWS)
 
         def with_sqlalchemy() -> None:
             with engine.begin() as conn:

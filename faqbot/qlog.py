@@ -34,7 +34,8 @@ from pathlib import Path
 from .storage import Database, describe
 
 _INSERT_ASKED = "INSERT INTO asked (at, question, answered, passage_id, score, confidence) VALUES (?, ?, ?, ?, ?, ?)"
-_INSERT_FEEDBACK = "INSERT INTO feedback (at, question, passage_id, helpful) VALUES (?, ?, ?, ?)"
+_ASKED_COLUMNS = ("at", "question", "answered", "passage_id", "score", "confidence")
+_FEEDBACK_COLUMNS = ("at", "question", "passage_id", "helpful")
 _LATEST_ASKED = "SELECT id FROM asked WHERE question = ? AND passage_id = ? ORDER BY id DESC LIMIT 1"
 # Buffered questions from several processes are not written in time order: "latest before the feedback".
 _LATEST_ASKED_BEFORE = ("SELECT id FROM asked WHERE question = ? AND passage_id = ? AND at <= ? "
@@ -166,9 +167,9 @@ class QuestionLog:
         try:
             with self.db.transaction() as tx:
                 if rows:
-                    tx.executemany(_INSERT_ASKED, rows)
+                    tx.insert_rows("asked", _ASKED_COLUMNS, rows)
                 if verdicts:
-                    tx.executemany(_INSERT_FEEDBACK, verdicts)
+                    tx.insert_rows("feedback", _FEEDBACK_COLUMNS, verdicts)
                 # Feedback that arrived (in any process) before its question was written: link it now.
                 since = min(r[0] for r in rows + verdicts) - 60
                 orphans = tx.execute("SELECT id, question, passage_id, helpful, at FROM feedback "
