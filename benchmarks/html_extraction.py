@@ -1,8 +1,11 @@
 """Main-content extraction: score read_html on a folder of real pages with ground-truth snippets.
 
-    python benchmarks/html_extraction.py [FOLDER] [--verbose] [--trafilatura]
+    python benchmarks/html_extraction.py [FOLDER ...] [--verbose] [--trafilatura]
 
-FOLDER (default ../shared/html-dev beside the repo) holds pages/*.html and truth.jsonl. Scoring follows
+Each FOLDER (default ../shared/html-dev and ../shared/html-dev-more beside the repo) holds pages/*.html
+and truth.jsonl. Both extractors run in the same process: read_html and trafilatura.extract alone, with a
+row per folder and a total, and every page where read_html keeps fewer `with` snippets than trafilatura
+is listed. Scoring follows
 its README: all kept text is joined and normalised, and each snippet counts when it is a substring.
 with-recall = `with` snippets found / all; without-leak = `without` snippets found / all (reader-comment
 snippets are counted in a column of their own);
@@ -27,7 +30,7 @@ from faqbot.errors import SkipFile  # noqa: E402
 from faqbot.read import decode  # noqa: E402
 from faqbot.read_html import read_html  # noqa: E402
 
-DEFAULT_FOLDER = REPO.parent / "shared" / "html-dev"
+DEFAULT_FOLDERS = [REPO.parent / "shared" / "html-dev", REPO.parent / "shared" / "html-dev-more"]
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"',
                          "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"})
 
@@ -72,6 +75,16 @@ class Score:
     misses: dict[str, list[str]] = field(default_factory=dict)
     leaks: dict[str, list[str]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    found_on: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "Score") -> "Score":
+        """Fold another folder's counts into this one (page names stay distinct across folders)."""
+        for name in ("found", "wanted", "leaked", "furniture", "comments_leaked", "comments"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failed += other.failed
+        for name in ("misses", "leaks", "seconds", "found_on"):
+            getattr(self, name).update(getattr(other, name))
+        return self
 
     @property
     def recall(self) -> float:
@@ -110,6 +123,7 @@ def score_folder(folder: Path, extract: Callable[[str], str] = read_html_text) -
         missed = [s for s in wanted if s not in text]
         leaked = [s for s in furniture if s in text]
         score.found += len(wanted) - len(missed)
+        score.found_on[name] = len(wanted) - len(missed)
         score.leaked += len(leaked)
         score.comments_leaked += sum(s in text for s in comments)
         leaked += [f"(comment) {s}" for s in comments if s in text]
@@ -120,33 +134,56 @@ def score_folder(folder: Path, extract: Callable[[str], str] = read_html_text) -
     return score
 
 
+def _row(name: str, where: str, score: Score) -> str:
+    slowest = max(score.seconds, key=score.seconds.get) if score.seconds else "-"
+    return (f"| {name} | {where} | {score.recall:.3f} ({score.found}/{score.wanted}) | "
+            f"{score.leak:.3f} ({score.leaked}/{score.furniture}) | {score.comments_leaked}/{score.comments} | "
+            f"{len(score.failed)} | {score.seconds.get(slowest, 0):.2f} s ({slowest}) |")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the recall/leak table for read_html (or trafilatura alone)."""
+    """Print the recall/leak table for read_html beside trafilatura alone, per folder and in total."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--verbose", action="store_true", help="list each page's misses and leaks")
     parser.add_argument("--trafilatura", action="store_true", help="score trafilatura.extract alone")
     args = parser.parse_args(argv)
-    if not (args.folder / "truth.jsonl").is_file():
-        print(f"No truth.jsonl in {args.folder}", file=sys.stderr)
-        return 1
-    name, extract = ("trafilatura", trafilatura_text) if args.trafilatura else ("read_html", read_html_text)
-    score = score_folder(args.folder, extract)
-    slowest = max(score.seconds, key=score.seconds.get)
-    print("| extractor | with-recall | without-leak | comments kept | failed pages | slowest page |")
-    print("|---|---|---|---|---|---|")
-    print(f"| {name} | {score.recall:.2f} ({score.found}/{score.wanted}) | "
-          f"{score.leak:.2f} ({score.leaked}/{score.furniture}) | {score.comments_leaked}/{score.comments} | "
-          f"{len(score.failed)} | "
-          f"{score.seconds[slowest]:.2f} s ({slowest}) |")
-    for failure in score.failed:
-        print(f"FAILED {failure}")
-    if args.verbose:
-        for page in sorted(set(score.misses) | set(score.leaks)):
-            for snippet in score.misses.get(page, []):
-                print(f"{page}: missed  {snippet!r}")
-            for snippet in score.leaks.get(page, []):
-                print(f"{page}: leaked  {snippet!r}")
+    folders = args.folders or [f for f in DEFAULT_FOLDERS if (f / "truth.jsonl").is_file()]
+    for folder in folders:
+        if not (folder / "truth.jsonl").is_file():
+            print(f"No truth.jsonl in {folder}", file=sys.stderr)
+            return 1
+    extractors = [("trafilatura", trafilatura_text)] if args.trafilatura else [
+        ("read_html", read_html_text), ("trafilatura", trafilatura_text)]
+    totals = {name: Score() for name, _ in extractors}
+    rows = []
+    for folder in folders:
+        for name, extract in extractors:
+            score = score_folder(folder, extract)
+            rows.append(_row(name, folder.name, score))
+            totals[name].add(score)
+            if args.verbose:
+                for page in sorted(set(score.misses) | set(score.leaks)):
+                    rows += [f"{name} {page}: missed  {s!r}" for s in score.misses.get(page, [])]
+                    rows += [f"{name} {page}: leaked  {s!r}" for s in score.leaks.get(page, [])]
+    print("| extractor | folder | with-recall | without-leak | comments kept | failed pages | slowest page |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(row) if row.startswith("|") else None
+    if len(folders) > 1:
+        for name, _ in extractors:
+            print(_row(name, "total", totals[name]))
+    for name, score in totals.items():
+        for failure in score.failed:
+            print(f"FAILED {name} {failure}")
+    if "read_html" in totals and "trafilatura" in totals:
+        own, ref = totals["read_html"].found_on, totals["trafilatura"].found_on
+        fewer = sorted(page for page in own if own[page] < ref.get(page, 0))
+        print(f"pages where read_html keeps fewer `with` snippets than trafilatura: {len(fewer)}")
+        for page in fewer:
+            print(f"  {page}: {own[page]} against {ref[page]}")
+    for row in rows:
+        print(row) if not row.startswith("|") else None
     return 0
 
 

@@ -16,6 +16,7 @@ from .errors import SkipFile
 from .extract import is_question
 from .model import Article, Block, FaqPair
 from .urls import checked_url, refused_note
+from .reference_text import lacks_much, merge, reference_text
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 # Elements that end a run of inline text; anything else (span, a, strong...) keeps the run going.
@@ -36,10 +37,17 @@ _BOILERPLATE_START = re.compile(
 _BOILERPLATE_ANYWHERE = re.compile(
     r"\b(?:(?:view|show|read|leave|post|add|\d+) (?:a |all )?comments?|download (?:the|our) [\w ]{0,40}apps?|"
     r"follow (?:us|the [\w ]{1,30}) on (?:twitter|facebook|instagram|x)|all rights reserved|"
-    r"sign up for (?:our|the) [\w ]{0,30}newsletter|subscribe (?:now|today|to our))\b",
+    r"sign(?:ing)? up (?:for|to) (?:our|the) [\w ]{0,30}newsletter|subscribe (?:now|today|to (?:our|the))|"
+    r"already a (?:subscriber|member))\b",
     re.IGNORECASE,
 )
 _SHORT_BLOCK_WORDS = 40
+_LABEL_WORDS = 5
+_DIGIT = re.compile(r"\d")
+_LINK_SHARE = 0.5
+_SENTENCE_END = tuple(".!?…\"”“»)")
+_TEASER = re.compile(r"^(?:\w+\W{0,2}){1,4}:\s")  # a label of up to four words, then a colon
+_CELL_BARS = re.compile(r"(?:\s\|)+\s")
 
 
 def read_html(text: str, source: str = "") -> Article:
@@ -79,10 +87,7 @@ def _read(root: etree._Element, source: str) -> Article:
     if body is not None:
         doc_page = is_doc_page(root)  # before furniture removal takes the scripts out
         names = _clean_headings(root, body)
-        remove_furniture(body)
-        own_h1 = _clean(first_h1(body))
-        keep, shares = (lambda text: True) if doc_page else main_text(body), []
-        blocks = _select(_blocks(body, shares), shares, keep)
+        blocks, own_h1 = _main_blocks(root, body, doc_page)
     title = ""
     if blocks and blocks[0].kind == "heading" and blocks[0].level == 1:
         title, blocks = blocks[0].text, blocks[1:]
@@ -104,9 +109,37 @@ def _clean_headings(root: etree._Element, body: etree._Element) -> set[str]:
     return names
 
 
-def _is_boilerplate(block: Block) -> bool:
+def _main_blocks(root: etree._Element, body: etree._Element, doc_page: bool) -> tuple[list[Block], str]:
+    """The own selection (furniture removed, then what the detector kept), merged with trafilatura's
+    extraction of the untouched page: its blocks inside the own text always, and all of them where
+    the own selection holds much less of it (a furniture rule or the detector lost the article).
+
+    Also returns the text of the first <h1> left after furniture removal. A documentation page keeps
+    every block the furniture rules leave."""
+    untouched = None if doc_page else copy.deepcopy(body)
+    reference = "" if doc_page else reference_text(root)
+    remove_furniture(body)
+    own_h1 = _clean(first_h1(body))
+    keep, shares = (lambda text: True) if doc_page else main_text(body), []
+    candidates = _blocks(body, shares)
+    own = _select(candidates, shares, keep)
+    if not reference.strip():
+        return own, own_h1
+    everywhere = lacks_much(reference, own)
+    if everywhere:
+        for el in [el for el in untouched.iter() if not isinstance(el.tag, str) or el.tag in _NOT_TEXT]:
+            _remove_keep_tail(el)
+        shares = []
+        candidates = _blocks(untouched, shares)
+    extra = {id(b) for b in _select(candidates, shares, keeper(reference))}
+    return merge(own, candidates, [id(b) in extra for b in candidates], everywhere), own_h1
+
+
+def _is_boilerplate(block: Block, share: float = 0.0) -> bool:
     if block.kind in ("heading", "qa", "term"):
         return False
+    if block.kind == "paragraph" and share >= _LINK_SHARE and _TEASER.match(block.text):
+        return True  # "Read also: <a>Another story</a>" in any language
     short = len(block.text.split()) <= _SHORT_BLOCK_WORDS
     return bool(_BOILERPLATE_START.match(block.text) or (short and _BOILERPLATE_ANYWHERE.search(block.text)))
 
@@ -121,7 +154,29 @@ def _select(blocks: list[Block], shares: list[float], keep) -> list[Block]:
         after = i + 1 < len(blocks) and kept[i + 1] and blocks[i + 1].kind != "heading"
         before = i > 0 and kept[i - 1]
         kept[i] = after and (blocks[i].kind == "heading" or before) and shares[i] < 0.5
-    return [b for b, k in zip(blocks, kept) if k and not _is_boilerplate(b)]
+    chosen = [(b, share) for b, share, k in zip(blocks, shares, kept) if k and not _is_boilerplate(b, share)]
+    return [b for b, _ in _trim_ends(chosen)]
+
+
+def _is_label(block: Block) -> bool:
+    """A short line that names what follows rather than saying something: "More on this topic"."""
+    text = block.text.rstrip()
+    return block.kind == "heading" or (
+        block.kind == "paragraph" and len(text.split()) <= _LABEL_WORDS and not _DIGIT.search(text)
+        and (text.endswith(":") or not text.endswith(_SENTENCE_END)))
+
+
+def _trim_ends(chosen: list[tuple[Block, float]]) -> list[tuple[Block, float]]:
+    """Drop links leading the text, and what trails it: labels, headings and paragraphs made of links.
+
+    Labels ("More on this topic", "Sign up") and link lists the article ends with name other pages."""
+    linked = [b.kind != "heading" and share >= _LINK_SHARE for b, share in chosen]
+    start, end = 0, len(chosen)
+    while start < end and linked[start]:
+        start += 1
+    while end > start and (_is_label(chosen[end - 1][0]) or (linked[end - 1] and chosen[end - 1][0].kind == "paragraph")):
+        end -= 1
+    return chosen[start:end]
 
 
 def _clean(text: str) -> str:
@@ -401,13 +456,13 @@ def microdata_faqs(root: etree._Element) -> list[FaqPair]:
 
 _NOT_TEXT = frozenset(("script", "style", "noscript", "template", "svg", "iframe", "object", "embed",
                       "canvas", "button", "select", "textarea", "input", "label"))
-_FURNITURE_TAGS = frozenset(("nav", "aside", "menu", "dialog"))
+_FURNITURE_TAGS = frozenset(("nav", "aside", "menu", "dialog", "figcaption"))
 _FURNITURE = re.compile(
     r"(comment|cookie|consent|gdpr|newsletter|subscri|social|related|recommend|promo|advert|sponsor|"
-    r"breadcrumb|copyright|taboola|outbrain|disqus|sharedaddy|share(bar|tools|-?buttons|-?links)|"
+    r"caption|image-?desc|(image|photo|picture)-?credit|breadcrumb|copyright|taboola|outbrain|disqus|sharedaddy|share(bar|tools|-?buttons|-?links)|"
     r"popup|modal|paywall|signup|sign-up|trending|most-popular|more-stories|read-?more|skip-?link|"
     r"(^|[\s_-])(ads?|ad-slot|share|sharing|sidebar|menu|nav|navbar|navigation|footer|masthead|"
-    r"site-header|tags|byline-share|author-bio|pagination|print|banner)($|[\s_-]))",
+    r"site-header|tags|byline-share|authors?|pagination|print|banner)($|[\s_-])|author-?(box|bio|info))",
     re.IGNORECASE,
 )
 SMALL_PAGE_CHARS = 2000  # below this much text we trust the furniture filters alone
@@ -475,9 +530,14 @@ def main_text(body: etree._Element):
         # thresholds make it drop lists and tables from such pages.
         return lambda text: True
     found = trafilatura.extract(copy.deepcopy(body.getroottree().getroot()), include_comments=False,
-                                include_tables=True, favor_recall=True) or ""
+                                include_tables=True, favor_recall=True, fast=True) or ""
     if not found.strip():  # short pages fall under trafilatura's minimum size: keep what is left
         return lambda text: True
+    return keeper(found)
+
+
+def keeper(found: str):
+    """A test: does a block's text stand in found, trafilatura's text of the page?"""
     flat = _key(found)
     # trafilatura writes list items as "- item" and table cells between "|".
     cells = [_key(cell).lstrip("-* ") for cell in re.split(r"[\n|]", found)]
@@ -485,7 +545,7 @@ def main_text(body: etree._Element):
     lines = "\n" + "\n".join(cells + rows)
 
     def keep(text: str) -> bool:
-        key = _key(text.replace(" | ", " "))
+        key = _key(_CELL_BARS.sub(" ", text))
         # A few words match somewhere by chance ("Accessibility"); they must start one of its lines.
         return bool(key) and (key in flat if len(key.split()) > 4 else "\n" + key in lines)
 
