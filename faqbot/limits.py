@@ -103,19 +103,6 @@ class RateLimiter:
             return None
         return max(1.0, (window + 1) * WINDOW_SECONDS - now)
 
-    def retry_after(self, client: str) -> float | None:
-        """Like hit, without counting: None while the client is within the limit this minute."""
-        now = self._now()
-        window = int(now // WINDOW_SECONDS)
-        row = self._connect().execute("SELECT minute, count FROM hits WHERE client = ?", (self.key(client),)).fetchone()
-        if row is None or row[0] != window or row[1] < self.per_minute:
-            return None
-        return max(1.0, (window + 1) * WINDOW_SECONDS - now)
-
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection to the counter file (other small tables may share it)."""
-        return self._connect()
-
 
 # One round trip: count the request and, on the window's first, let the key expire with the next
 # window. The salt is put back if Redis lost it (a restart without persistence), so processes that

@@ -73,6 +73,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "CREATE TABLE reindex_lease (id INTEGER PRIMARY KEY, job TEXT, expires {real} NOT NULL)",
         "INSERT INTO reindex_lease (id, job, expires) VALUES (1, NULL, 0)",
     ]),
+    (3, "admin sessions and wrong-token counts", [
+        # key: HMAC of the session id keyed with the admin token (a new token ends every session).
+        "CREATE TABLE admin_sessions (key TEXT PRIMARY KEY, expires {real} NOT NULL)",
+        # client: HMAC of the client address keyed with the admin token (no address is stored).
+        "CREATE TABLE admin_failures (client TEXT PRIMARY KEY, minute {ref} NOT NULL, count INTEGER NOT NULL)",
+    ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

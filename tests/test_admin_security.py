@@ -132,3 +132,41 @@ def test_admin_posts_from_another_site_are_refused(index_dir, headers):
     _sign_in(client, headers={"Origin": "http://localhost"})  # the test client's own origin
     assert client.post("/admin/logout", headers=headers).status_code == 403
     assert client.get("/admin/report").status_code == 200  # still signed in
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_sessions_and_failures_are_shared_through_the_question_log_database(index_dir, tmp_path, request, engine):
+    """Two replicas (own index folders, one log database): a session from one works on the other."""
+    shared = (str(tmp_path / "shared-log.sqlite") if engine == "sqlite"
+              else request.getfixturevalue("postgres").new_database("admin_shared"))
+    replica_a = _app(index_dir, question_log=shared).test_client()
+    other_index = tmp_path / "replica-b" / "index"
+    import shutil
+
+    shutil.copytree(index_dir, other_index)
+    replica_b = _app(other_index, question_log=shared).test_client()
+    session, _ = _sign_in(replica_a)
+    replica_b.set_cookie("faqbot_admin", session, path="/admin")
+    assert replica_b.get("/admin/report").status_code == 200
+    assert replica_b.post("/admin/logout").status_code == 303
+    replica_a.set_cookie("faqbot_admin", session, path="/admin")
+    assert replica_a.get("/admin/report").status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token-at-all"}
+    codes = [(replica_a, replica_b)[i % 2].get("/api/reindex/status", headers=wrong).status_code for i in range(7)]
+    assert codes == [403] * 5 + [429] * 2
+
+
+def test_admin_requests_fail_closed_when_the_database_is_down(index_dir, monkeypatch):
+    import sqlite3
+
+    app = _app(index_dir)
+    client = app.test_client()
+
+    def down(*args, **kwargs):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(app.extensions["faqbot.admin"].db, "execute", down)
+    response = client.get("/api/reindex/status", headers=BEARER)
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "The admin database (the question log) cannot be reached; try again later."}
+    assert client.get("/admin/report", headers=BEARER).status_code == 503

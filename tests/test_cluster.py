@@ -58,9 +58,9 @@ def test_schema_is_created_on_first_use_and_versioned(log_target):
     QuestionLog(log_target)
     QuestionLog(log_target)  # a second process opening it applies nothing twice
     db = Database(log_target)
-    assert db.schema_versions() == [1, 2]
+    assert db.schema_versions() == [1, 2, 3]
     assert [r["name"] for r in db.query("SELECT name FROM schema_migrations ORDER BY version")] == [
-        "question log", "re-index jobs and the build lease"]
+        "question log", "re-index jobs and the build lease", "admin sessions and wrong-token counts"]
 
 
 def test_report_retention_and_grouping_are_the_same_on_both_engines(postgres, tmp_path):
