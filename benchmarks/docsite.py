@@ -162,7 +162,7 @@ def figures(folder, args, base_url, passages, index, settings):
         for name, text in (("title", p.title), ("section", p.section), ("question", p.question or "")):
             if any(sign in text for sign in PERMALINK_SIGNS):
                 signs[name] += 1
-    titles = {p.url: p.title for p in passages}
+    titles = {p.url: p.title for p in passages if page_of(p.url).is_file()}  # not the .txt sources
     with_h1, by_h1, wrong = 0, 0, []
     for url, title in sorted(titles.items()):
         own, _ = page_facts(page_of(url))
@@ -178,7 +178,7 @@ def figures(folder, args, base_url, passages, index, settings):
         ("FAQ pairs site-wide that are questions (end with ?)",
          f"{len(questions)} of {len(faqs)} ({len(questions) / max(1, len(faqs)):.1%})"),
         ("titles / sections / questions containing ¶ or 🔗", f"{signs['title']} / {signs['section']} / {signs['question']}"),
-        ("pages titled by their own <h1>", f"{by_h1} of {with_h1} pages that have one ({len(titles)} pages indexed)"),
+        ("pages titled by their own <h1>", f"{by_h1} of {with_h1} pages that have one ({len(titles)} HTML pages indexed)"),
     ]
     missed = [w for w in wanted if w not in found]
 

@@ -60,23 +60,27 @@ def strip_permalinks(body: etree._Element) -> None:
             # The anchor's own id is on the page (GitHub's "user-content-..."); else it points at one.
             target = a.get("id") or a.get("name") or unquote(a.get("href")[1:])
             owner.set("id", target.strip())
-        _drop(a)
+        remove_keep_tail(a)
 
 
 def drop_skip_links(body: etree._Element) -> None:
     """Remove "Skip to content" links, which doc themes put before everything else."""
     for a in [a for a in body.iter("a") if (a.get("href") or "").startswith("#") and _SKIP_LINK.match(_text(a))]:
-        _drop(a)
+        remove_keep_tail(a)
 
 
-def _drop(el: etree._Element) -> None:
-    """Remove an element but keep the text that follows it."""
+def remove_keep_tail(el: etree._Element) -> None:
+    """Remove an element but not the text that follows it (lxml moves the tail with the element)."""
     parent, previous = el.getparent(), el.getprevious()
-    if el.tail:
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
+    if parent is None:
+        return
+    if not el.tail:
+        parent.remove(el)
+        return
+    if previous is not None:
+        previous.tail = (previous.tail or "") + el.tail
+    else:
+        parent.text = (parent.text or "") + el.tail
     parent.remove(el)
 
 
@@ -97,7 +101,7 @@ def drop_site_headings(body: etree._Element) -> list[str]:
         return []  # a page whose only <h1> is a link is titled by it (a blog post linking to itself)
     names = [_text(h) for h in site]
     for h in site:
-        _drop(h)
+        remove_keep_tail(h)
     return names
 
 

@@ -12,6 +12,7 @@ from lxml import etree
 
 from .docsite import (drop_site_headings, drop_skip_links, first_h1, is_doc_page, site_names, strip_permalinks,
                       without_site_suffix)
+from .docsite import remove_keep_tail as _remove_keep_tail
 from .errors import SkipFile
 from .extract import is_question
 from .model import Article, Block, FaqPair
@@ -506,21 +507,6 @@ def remove_furniture(body: etree._Element) -> None:
             doomed.append(el)
     for el in doomed:
         _remove_keep_tail(el)
-
-
-def _remove_keep_tail(el: etree._Element) -> None:
-    """Remove an element but not the text that follows it (lxml moves the tail with the element)."""
-    parent, previous = el.getparent(), el.getprevious()
-    if parent is None:
-        return
-    if not el.tail:
-        parent.remove(el)
-        return
-    if previous is not None:
-        previous.tail = (previous.tail or "") + el.tail
-    else:
-        parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
 
 def main_text(body: etree._Element):
