@@ -115,7 +115,9 @@ class QuestionLog:
             if waiting > self._max_buffer:  # unwritable for long: the oldest questions make room
                 del (self._pending or self._pending_feedback)[0]
                 self.dropped += 1
-            full = waiting >= self._max_pending
+            # Write early when many wait, but not while the log is failing: then the writer retries
+            # once an interval, never in a tight loop that would take the CPU from the answers.
+            full = waiting >= self._max_pending and self._failing_since is None
         if full:
             self._wake.set()
 
@@ -151,7 +153,7 @@ class QuestionLog:
                             "%d dropped so far (buffer full); retrying", describe(self.path), _first_line(err),
                             waiting, self.dropped)
             return
-        if self._failing_since is not None:
+        if self._failing_since is not None and written:  # an empty buffer proves nothing about the log
             log.warning("faqbot: the question log %s is back after %.0f s: wrote %d buffered rows "
                         "(%d dropped while the buffer was full)", describe(self.path),
                         time.monotonic() - self._failing_since, written, self.dropped)

@@ -111,6 +111,24 @@ def test_the_buffer_is_bounded_and_drops_the_oldest(tmp_path, postgres):
     log._pending.clear()  # nothing left for the exit hook to retry
 
 
+def test_an_unreachable_log_is_retried_once_an_interval_not_at_every_question():
+    log = QuestionLog("postgresql://faqbot@127.0.0.1:1/nowhere")  # a replica started while PostgreSQL is down
+    attempts = []
+    flush = log.flush
+    log.flush = lambda: attempts.append(1) or flush()
+    log.start_buffering(interval=3600, max_pending=2, max_buffer=100)
+    log.record_question("q0", _answer(None))
+    log.record_question("q1", _answer(None))  # a full batch: the writer is woken at once, and fails
+    deadline = time.monotonic() + 10
+    while log._failing_since is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for i in range(2, 50):
+        log.record_question(f"q{i}", _answer(None))
+    time.sleep(0.3)
+    assert len(attempts) == 1 and len(log._pending) == 50
+    log._pending.clear()
+
+
 def test_job_lease_lets_one_build_start(log_target):
     QuestionLog(log_target)
     clock = [1000.0]
