@@ -215,7 +215,8 @@ def inspect(ctx, path, base_url, url_style, as_json):
         out.append({
             "title": article.title, "url": article.url, "lang": article.lang, "lang_source": article.lang_source,
             "sections": list(dict.fromkeys(p.section for p in passages if p.section)),
-            "passages": [p.to_dict() for p in passages],
+            # "rule": which FAQ rule found a pair (faq_rules.py); None for paragraphs.
+            "passages": [{**p.to_dict(), "rule": p.rule} for p in passages],
             **({"notes": list(article.notes)} if article.notes else {}),
         })
     if as_json:
@@ -230,7 +231,7 @@ def inspect(ctx, path, base_url, url_style, as_json):
             click.echo(f"  sections: {' | '.join(article['sections']) or '-'}")
             click.echo(f"  FAQ pairs ({len(faqs)}):")
             for p in faqs:
-                click.echo(f"    Q: {p['question']}\n       A: {_short(p['text'])}")
+                click.echo(f"    Q: {p['question']}  [{p['rule'] or '-'}]\n       A: {_short(p['text'])}")
             paragraphs = [p for p in article["passages"] if p["kind"] == "paragraph"]
             click.echo(f"  paragraphs ({len(paragraphs)}):")
             for p in paragraphs:

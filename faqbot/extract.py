@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from .faq_rules import answer_line, qa_in_one, question_line, strip_question_number
 from .model import Article, Block, Passage
 
 # How a heading starting an FAQ section begins, per language (regex pieces, matched ignoring case;
 # \s+ between words). To recognise more phrasings, add a piece to its language.
 FAQ_PHRASES = {
     "en": (r"faqs?", r"f\.a\.q\.?s?", r"frequently[ -]asked[ -]questions?", r"common(ly asked)? questions",
-           r"questions (and|&) answers", r"q ?(&|and) ?a", r"your questions answered"),
+           r"questions (and|&) answers", r"q ?(&|and) ?a", r"your questions,? answered"),
     "de": (r"häufig(e|\s+gestellte)\s+fragen", r"fragen\s+(und|&)\s+antworten", r"oft\s+gestellte\s+fragen"),
     "fr": (r"questions\s+(fréquentes|fréquemment\s+posées)", r"foire\s+aux\s+questions", r"questions\s+et\s+réponses"),
     "es": (r"preguntas\s+(más\s+)?frecuentes", r"preguntas\s+y\s+respuestas"),
@@ -34,6 +35,11 @@ FAQ_PHRASES = {
 FAQ_HEADING = re.compile(
     r"^\s*(" + "|".join(p for phrases in FAQ_PHRASES.values() for p in phrases) + r")"
     r"(?:(?<=[\u0e00-\u0e7f\u3040-\u9fff\uac00-\ud7af])|\b)",  # unspaced scripts have no word boundary
+    re.IGNORECASE,
+)
+# "<Topic>: FAQs", "Lemon trees - questions and answers": the phrase ends the heading after its topic.
+_FAQ_HEADING_END = re.compile(
+    r"(?:^|[\s:|–—-])(" + "|".join(p for phrases in FAQ_PHRASES.values() for p in phrases) + r")[\s.!)]*$",
     re.IGNORECASE,
 )
 # What a question ends with, per script: Latin, Cyrillic..., fullwidth (CJK), Arabic, Greek, Armenian.
@@ -61,6 +67,7 @@ class _Draft:
     anchor: str | None
     question: str | None = None
     items: list[str] = field(default_factory=list)
+    rule: str | None = None
 
     def text(self) -> str:
         lines = [" ".join(self.parts)] if self.parts else []
@@ -73,7 +80,7 @@ class _Draft:
 
 def is_faq_heading(text: str) -> bool:
     """True for headings such as "FAQ", "Frequently Asked Questions", "Häufig gestellte Fragen" or "常见问题"."""
-    return bool(FAQ_HEADING.match(text))
+    return bool(FAQ_HEADING.match(text) or _FAQ_HEADING_END.search(text))
 
 
 def is_question(text: str) -> bool:
@@ -116,16 +123,18 @@ def _faq_drafts(blocks: list[Block], start: int, heading: Block) -> tuple[list[_
         if block.kind == "heading" and not is_question_heading:
             break
         if is_question_heading or (block.kind == "paragraph" and is_question(block.text)):
-            current = _Draft("faq", [], heading.text, block.anchor, question=block.text)
+            question = question_line(block.text) or strip_question_number(block.text)
+            current = _Draft("faq", [], heading.text, block.anchor, question=question, rule="faq-section")
             drafts.append(current)
         elif block.kind in ("qa", "term"):  # in an FAQ section even a term without "?" is a question
-            drafts.append(_Draft("faq", [block.text], heading.text, block.anchor, question=block.question))
+            drafts.append(_Draft("faq", [block.text], heading.text, block.anchor, question=block.question,
+                                 rule=block.rule))
             current = None
         elif current is not None:
             if block.kind == "item":
                 current.items.append(block.text)
             else:
-                current.parts.append(block.text)
+                current.parts.append(answer_line(block.text) or block.text)
         i += 1
     return [d for d in drafts if d.text()], i
 
@@ -184,11 +193,13 @@ def _term_drafts(block: Block) -> list[_Draft]:
 def extract_passages(article: Article, article_id: str) -> list[Passage]:
     """Split an article into FAQ-pair and paragraph passages, in reading order."""
     blocks = _faq_page_blocks(article)
-    structured = [_Draft("faq", [f.answer], "", f.anchor, question=f.question) for f in article.faqs]
+    structured = [_Draft("faq", [f.answer], "", f.anchor, question=f.question, rule=f.rule or None)
+                  for f in article.faqs]
     structured_questions = {_norm(d.question) for d in structured}
     drafts: list[_Draft] = []
     section, anchor = "", None
     pending: list[Block] = []
+    outline: dict[int, str] = {}  # the latest heading text at each level above the current block
 
     def flush_paragraphs():
         drafts.extend(_paragraph_drafts(pending, section, anchor))
@@ -208,22 +219,85 @@ def extract_passages(article: Article, article_id: str) -> list[Passage]:
                 # The visible copy's heading id gives the structured pair a deep link.
                 d.anchor = d.anchor or visible_anchors.get(_norm(d.question))
             continue
+        pair, after = _question_pair(blocks, i, _enclosing(outline, block, section))
+        if pair is not None:
+            flush_paragraphs()
+            if _norm(pair.question) not in structured_questions:
+                drafts.append(pair)
+            i = after
+            continue
         if block.kind == "heading":
             flush_paragraphs()
             section, anchor = block.text, block.anchor
+            outline = {level: text for level, text in outline.items() if level < block.level}
+            outline[block.level] = block.text
         elif block.kind == "term":
             flush_paragraphs()
             drafts.extend(_term_drafts(block))
         elif block.kind == "qa":
             flush_paragraphs()
             if _norm(block.question) not in structured_questions:
-                drafts.append(_Draft("faq", [block.text], section, block.anchor, question=block.question))
+                drafts.append(_Draft("faq", [block.text], section, block.anchor, question=block.question,
+                                     rule=block.rule))
         else:
             pending.append(block)
         i += 1
     flush_paragraphs()
     drafts = structured + drafts
     return [_passage(article, article_id, n, d) for n, d in enumerate(drafts) if d.text()]
+
+
+def _enclosing(outline: dict[int, str], block: Block, section: str) -> str:
+    """The section a question heading stands in: the latest heading above its level ("" at the top)."""
+    if block.kind != "heading":
+        return section
+    above = [level for level in outline if level < block.level]
+    return outline[max(above)] if above else ""
+
+
+def _asks(block: Block) -> str | None:
+    """The rule by which a block opens a question outside an FAQ section, or None."""
+    if block.kind == "heading" and block.level >= 2 and is_question(block.text):
+        return "question-heading"
+    if block.kind == "paragraph" and block.rule == "bold-question":
+        return "bold-question"
+    if block.kind == "paragraph" and (question_line(block.text) or qa_in_one(block.text)):
+        return "qa-lines"
+    return None
+
+
+def _question_pair(blocks: list[Block], i: int, section: str) -> tuple[_Draft | None, int]:
+    """A question heading, bold question or "Q:" line at blocks[i] with the answer after it.
+
+    The answer runs over every block until the next question or a heading of the same or higher
+    level (any heading ends a bold or "Q:" question). Returns (None, i) when blocks[i] asks nothing
+    or nothing answers it."""
+    block = blocks[i]
+    rule = _asks(block)
+    if rule is None:
+        return None, i
+    if rule == "qa-lines" and qa_in_one(block.text):
+        question, answer = qa_in_one(block.text)
+        return _Draft("faq", [answer], section, block.anchor, question=question, rule=rule), i + 1
+    if rule == "qa-lines":
+        question = question_line(block.text)
+        if i + 1 >= len(blocks) or answer_line(blocks[i + 1].text) is None:
+            return None, i
+    else:
+        question = strip_question_number(block.text)
+    level = block.level if rule == "question-heading" else 7
+    draft = _Draft("faq", [], section, block.anchor, question=question, rule=rule)
+    j = i + 1
+    while j < len(blocks):
+        nxt = blocks[j]
+        if nxt.kind == "qa" or _asks(nxt) or (nxt.kind == "heading" and (nxt.level <= level or is_faq_heading(nxt.text))):
+            break
+        if nxt.kind == "item":
+            draft.items.append(nxt.text)
+        else:
+            draft.parts.append(answer_line(nxt.text) or nxt.text if nxt.kind == "paragraph" else nxt.text)
+        j += 1
+    return (draft, j) if draft.text() else (None, i)
 
 
 def _norm(text: str | None) -> str:
@@ -249,4 +323,5 @@ def _passage(article: Article, article_id: str, n: int, draft: _Draft) -> Passag
         section=draft.section,
         url=url,
         link=link,
+        rule=draft.rule if draft.kind == "faq" else None,
     )

@@ -24,6 +24,7 @@ class Block:
     level: int = 0
     anchor: str | None = None
     question: str | None = None
+    rule: str | None = None  # for "qa": the FAQ markup rule that found the pair (faq_rules.py)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class FaqPair:
     question: str
     answer: str
     anchor: str | None = None
+    rule: str = ""  # the markup it came from: "jsonld-faqpage", "microdata-qapage", "rdfa-faqpage"...
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Passage:
     section: str
     url: str
     link: str  # deep link: url#heading-id or url#:~:text=...
+    # How an FAQ pair was found (faq_rules.py), for `faqbot inspect`; not stored in the index.
+    rule: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         """Return the JSON shape shared by the CLI and the API (without score/confidence)."""

@@ -17,6 +17,7 @@ from .errors import SkipFile
 from .extract import is_question
 from .model import Article, Block, FaqPair
 from .urls import checked_url, refused_note
+from .faq_rules import RULE_ATTRIBUTE, details_rule, mark_bold_questions, rdfa_pairs, rewrite_accordions
 from .reference_text import lacks_much, merge, reference_text
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -78,7 +79,9 @@ def _parse(text: str) -> etree._Element:
 
 
 def _read(root: etree._Element, source: str) -> Article:
-    faqs = tuple(jsonld_faqs(root)) + tuple(microdata_faqs(root))
+    faqs = tuple(jsonld_faqs(root)) + tuple(microdata_faqs(root)) + tuple(rdfa_faqs(root))
+    rewrite_accordions(root, is_question)
+    mark_bold_questions(root, is_question)
     url, notes = _url(root)
     lang = _lang(root)
     fallback_title = _meta(root, "og:title") or _clean(root.findtext(".//title") or "")
@@ -147,7 +150,8 @@ def _is_boilerplate(block: Block, share: float = 0.0) -> bool:
 
 def _select(blocks: list[Block], shares: list[float], keep) -> list[Block]:
     """Keep the blocks the detector kept, the headings that introduce them, and text between two kept blocks."""
-    kept = [keep(b.question or b.text) or (b.kind in ("qa", "term") and keep(b.text)) for b in blocks]
+    kept = [_explicit_pair(b) or keep(b.question or b.text) or (b.kind in ("qa", "term") and keep(b.text))
+            for b in blocks]
     # The detector drops some headings and odd paragraphs; a block between kept ones belongs to the text.
     for i in range(len(blocks) - 1, -1, -1):
         if kept[i]:
@@ -157,6 +161,12 @@ def _select(blocks: list[Block], shares: list[float], keep) -> list[Block]:
         kept[i] = after and (blocks[i].kind == "heading" or before) and shares[i] < 0.5
     chosen = [(b, share) for b, share, k in zip(blocks, shares, kept) if k and not _is_boilerplate(b, share)]
     return [b for b, _ in _trim_ends(chosen)]
+
+
+def _explicit_pair(block: Block) -> bool:
+    """A pair from FAQ markup (accordion, plugin block) or one that asks a question: kept even when
+    the detector, which skips collapsed panels and buttons, did not keep its text."""
+    return block.kind == "qa" and (block.rule not in ("details", "wp-details", "dl") or is_question(block.question))
 
 
 def _is_label(block: Block) -> bool:
@@ -252,7 +262,7 @@ def _qa_from_details(el: etree._Element) -> Block | None:
     answer = _inline_text(el)
     if not question or not answer:
         return None
-    return Block("qa", answer, anchor=_anchor(el) or _anchor(summary), question=question)
+    return Block("qa", answer, anchor=_anchor(el) or _anchor(summary), question=question, rule=details_rule(el))
 
 
 def _qa_from_dl(el: etree._Element) -> list[Block]:
@@ -267,7 +277,8 @@ def _qa_from_dl(el: etree._Element) -> list[Block]:
         if child is None or child.tag == "dt":
             if question and answers:
                 kind = "qa" if is_question(question) else "term"
-                pairs.append(Block(kind, _clean(" ".join(answers)), anchor=anchor, question=question))
+                pairs.append(Block(kind, _clean(" ".join(answers)), anchor=anchor, question=question,
+                                   rule="dl" if kind == "qa" else None))
             if child is None:
                 break
             if answers or not question:
@@ -307,7 +318,10 @@ def _blocks(root: etree._Element, link_share: list[float] | None = None) -> list
         run.clear()
         if text:
             kind, level, anchor = context[-1]
-            emit([Block(kind, text, level=level, anchor=anchor)], min(1.0, linked[1] / chars))
+            rule = None
+            if kind == "question":  # a bold question paragraph (faq_rules.mark_bold_questions)
+                kind, rule = "paragraph", "bold-question"
+            emit([Block(kind, text, level=level, anchor=anchor, rule=rule)], min(1.0, linked[1] / chars))
             if kind == "heading":
                 context[-1] = (kind, level, None)
         linked[1] = 0
@@ -329,7 +343,7 @@ def _blocks(root: etree._Element, link_share: list[float] | None = None) -> list
                 elif tag == "li":
                     context.append(("item", 0, None))
                 elif tag in ("p", "blockquote", "pre") and context[-1][0] != "item":
-                    context.append(("paragraph", 0, None))
+                    context.append(("question" if el.get(RULE_ATTRIBUTE) else "paragraph", 0, None))
                 else:
                     context.append(context[-1])
             elif tag in _ROW_CELLS and _clean("".join(run)):
@@ -400,25 +414,36 @@ def jsonld_faqs(root: etree._Element) -> list[FaqPair]:
             if isinstance(node, list):
                 stack.extend(reversed(node))
             elif isinstance(node, dict):
-                if "faqpage" in _types(node):
-                    pairs.extend(_jsonld_questions(node.get("mainEntity")))
+                kinds = _types(node)
+                if kinds & {"faqpage", "qapage"}:
+                    rule = "jsonld-faqpage" if "faqpage" in kinds else "jsonld-qapage"
+                    pairs.extend(_jsonld_questions(node.get("mainEntity"), rule))
                 else:
                     stack.extend(reversed([v for v in node.values() if isinstance(v, (list, dict))]))
     return pairs
 
 
-def _jsonld_questions(entities) -> list[FaqPair]:
+def _jsonld_questions(entities, rule: str) -> list[FaqPair]:
     pairs = []
     for question in _as_list(entities):
         if not isinstance(question, dict):
             continue
         answers = _as_list(question.get("acceptedAnswer")) or _as_list(question.get("suggestedAnswer"))
+        if rule == "jsonld-qapage":  # one question, many answers: the accepted one, else the most upvoted
+            answers = sorted((a for a in answers if isinstance(a, dict)), key=_upvotes, reverse=True)[:1]
         answer = " ".join(_html_text(a.get("text")) for a in answers if isinstance(a, dict))
         text = _html_text(question.get("name")) or _html_text(question.get("text"))
         if text and _clean(answer):
             anchor = _fragment(question.get("url")) or _fragment(question.get("@id"))
-            pairs.append(FaqPair(text, _clean(answer), anchor))
+            pairs.append(FaqPair(text, _clean(answer), anchor, rule))
     return pairs
+
+
+def _upvotes(answer: dict) -> float:
+    try:
+        return float(answer.get("upvoteCount") or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _itemprop(el: etree._Element, name: str) -> bool:
@@ -434,23 +459,32 @@ def _first_prop(el: etree._Element, name: str) -> etree._Element | None:
 
 
 def microdata_faqs(root: etree._Element) -> list[FaqPair]:
-    """FaqPairs from microdata: an itemtype .../FAQPage holding mainEntity Questions."""
+    """FaqPairs from microdata: an itemtype .../FAQPage or .../QAPage holding mainEntity Questions."""
     pairs: list[FaqPair] = []
     for page in root.iter():
-        if not isinstance(page.tag, str) or not (page.get("itemtype") or "").rstrip("/ ").endswith("FAQPage"):
+        kind = (page.get("itemtype") or "").rstrip("/ ").rsplit("/", 1)[-1] if isinstance(page.tag, str) else ""
+        if kind not in ("FAQPage", "QAPage"):
             continue
         for question in page.iter():
             if not isinstance(question.tag, str) or not _itemprop(question, "mainEntity"):
                 continue
-            name, answer = _first_prop(question, "name"), _first_prop(question, "acceptedAnswer")
+            name = _first_prop(question, "name")
+            answer = _first_prop(question, "acceptedAnswer")
+            answer = _first_prop(question, "suggestedAnswer") if answer is None else answer
             if name is None or answer is None:
                 continue
             text = _first_prop(answer, "text")
             text = answer if text is None else text
             q, a = _prop_value(name), _prop_value(text)
             if q and a:
-                pairs.append(FaqPair(q, a, _clean(question.get("id") or name.get("id") or "") or None))
+                anchor = _clean(question.get("id") or name.get("id") or "") or None
+                pairs.append(FaqPair(q, a, anchor, f"microdata-{kind.lower()}"))
     return pairs
+
+
+def rdfa_faqs(root: etree._Element) -> list[FaqPair]:
+    """FaqPairs from RDFa: a typeof FAQPage or QAPage holding mainEntity Questions."""
+    return [FaqPair(q, a, anchor, rule) for q, a, anchor, rule in rdfa_pairs(root, _prop_value)]
 
 
 # --- main content: drop furniture, then keep what the content detector kept --------------------------

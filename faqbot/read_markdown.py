@@ -16,6 +16,8 @@ _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _SOURCE = re.compile(r"^(?:source|url|canonical)\s*:\s*<?(https?://\S+?)>?\s*$", re.IGNORECASE)
 _RULE = re.compile(r"^[ \t]{0,3}([-*_])([ \t]*\1){2,}[ \t]*$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# A paragraph that is all bold and asks a question opens an FAQ pair (faq_rules: bold-question).
+_BOLD_QUESTION = re.compile(r"^(\*\*|__)(?!.*\1.+\1)(.+[?？؟])\1$")
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*)$")  # trailing ' #' are stripped with rstrip, not a lazy group
 _ANCHOR_ID = re.compile(r"\{#([\w.:-]+)")
@@ -64,7 +66,9 @@ def read_markdown(text: str, source: str = "") -> Article:
         if item is not None and inline_text(" ".join(item)):
             blocks.append(Block("item", inline_text(" ".join(item))))
         elif paragraph and inline_text(" ".join(paragraph)):
-            blocks.append(Block("paragraph", inline_text(" ".join(paragraph))))
+            raw = " ".join(paragraph).strip()
+            rule = "bold-question" if _BOLD_QUESTION.match(raw) else None
+            blocks.append(Block("paragraph", inline_text(raw), rule=rule))
         paragraph, item = [], None
 
     for line in body.split("\n"):

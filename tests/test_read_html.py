@@ -107,8 +107,8 @@ JSONLD_FAQ = """{"@type": "FAQPage", "mainEntity": [
   {"@type": "Question", "name": "Do you ship abroad?",
    "acceptedAnswer": {"@type": "Answer", "text": "Only to the EU &amp; the UK."}}]}"""
 EXPECTED_JSONLD = (
-    FaqPair("Can I return an item?", "Yes, within 30 days.", "return"),
-    FaqPair("Do you ship abroad?", "Only to the EU & the UK."),
+    FaqPair("Can I return an item?", "Yes, within 30 days.", "return", "jsonld-faqpage"),
+    FaqPair("Do you ship abroad?", "Only to the EU & the UK.", rule="jsonld-faqpage"),
 )
 
 
@@ -141,8 +141,8 @@ def test_microdata_faqpage():
     </div>"""
     article = read_html(page(BODY + body))
     assert article.faqs == (
-        FaqPair("Can I return an item?", "Yes, within 30 days of delivery.", "q-return"),
-        FaqPair("Do you ship abroad?", "Only to the EU and the UK."),
+        FaqPair("Can I return an item?", "Yes, within 30 days of delivery.", "q-return", "microdata-faqpage"),
+        FaqPair("Do you ship abroad?", "Only to the EU and the UK.", rule="microdata-faqpage"),
     )
 
 
