@@ -189,39 +189,44 @@ def details_rule(el: etree._Element) -> str:
     return el.get(RULE_ATTRIBUTE) or ("wp-details" if "wp-block-details" in _classes(el) else "details")
 
 
-# --- RDFa: typeof/property schema.org FAQPage and QAPage -----------------------------------------------
+# --- microdata and RDFa: schema.org FAQPage and QAPage ------------------------------------------------
 
-def _rdfa_names(el: etree._Element, attribute: str) -> set[str]:
-    return {v.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in (el.get(attribute) or "").split()}
-
-
-def _rdfa_first(el: etree._Element, prop: str) -> etree._Element | None:
-    return next((e for e in el.iter() if isinstance(e.tag, str) and e is not el
-                 and prop in _rdfa_names(e, "property")), None)
+def _names(value: str | None) -> set[str]:
+    """Type or property names without their vocabulary: "https://schema.org/Question" -> "Question"."""
+    return {v.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in (value or "").split()}
 
 
-def rdfa_pairs(root: etree._Element, text_of) -> list[tuple[str, str, str | None, str]]:
-    """(question, answer, anchor, rule) from RDFa: a typeof FAQPage/QAPage holding mainEntity Questions.
+# Where each syntax writes an element's types and properties.
+_SYNTAX = {"microdata": ("itemtype", "itemprop"), "rdfa": ("typeof", "property")}
+
+
+def schema_pairs(root: etree._Element, syntax: str, text_of) -> list[tuple[str, str, str | None, str]]:
+    """(question, answer, anchor, rule) from microdata or RDFa: an FAQPage/QAPage holding mainEntity
+    Questions, each with a name and an acceptedAnswer (else suggestedAnswer) whose text is the answer.
 
     text_of(el) gives an element's reader-visible text (or its content attribute)."""
+    types, props = _SYNTAX[syntax]
+
+    def first(el: etree._Element, prop: str) -> etree._Element | None:
+        return next((e for e in el.iter() if isinstance(e.tag, str) and e is not el
+                     and prop in _names(e.get(props))), None)
+
     pairs = []
     for page in root.iter():
-        if not isinstance(page.tag, str):
+        kinds = _names(page.get(types)) & {"FAQPage", "QAPage"} if isinstance(page.tag, str) else set()
+        if not kinds:
             continue
-        kinds = _rdfa_names(page, "typeof")
-        if not kinds & {"FAQPage", "QAPage"}:
-            continue
-        rule = "rdfa-faqpage" if "FAQPage" in kinds else "rdfa-qapage"
+        rule = f"{syntax}-{'faqpage' if 'FAQPage' in kinds else 'qapage'}"
         for question in page.iter():
-            if not isinstance(question.tag, str) or "mainEntity" not in _rdfa_names(question, "property"):
+            if not isinstance(question.tag, str) or "mainEntity" not in _names(question.get(props)):
                 continue
-            name = _rdfa_first(question, "name")
-            answer = _rdfa_first(question, "acceptedAnswer")
-            answer = _rdfa_first(question, "suggestedAnswer") if answer is None else answer
+            name = first(question, "name")
+            answer = first(question, "acceptedAnswer")
+            answer = first(question, "suggestedAnswer") if answer is None else answer
             if name is None or answer is None:
                 continue
-            text = _rdfa_first(answer, "text")
+            text = first(answer, "text")
             q, a = text_of(name), text_of(answer if text is None else text)
             if q and a:
-                pairs.append((q, a, question.get("id") or name.get("id") or None, rule))
+                pairs.append((q, a, (question.get("id") or name.get("id") or "").strip() or None, rule))
     return pairs

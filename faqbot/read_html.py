@@ -17,7 +17,7 @@ from .errors import SkipFile
 from .extract import is_question
 from .model import Article, Block, FaqPair
 from .urls import checked_url, refused_note
-from .faq_rules import RULE_ATTRIBUTE, details_rule, mark_bold_questions, rdfa_pairs, rewrite_accordions
+from .faq_rules import RULE_ATTRIBUTE, details_rule, mark_bold_questions, rewrite_accordions, schema_pairs
 from .reference_text import lacks_much, merge, reference_text
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -446,45 +446,18 @@ def _upvotes(answer: dict) -> float:
         return 0.0
 
 
-def _itemprop(el: etree._Element, name: str) -> bool:
-    return name in (el.get("itemprop") or "").split()
-
-
 def _prop_value(el: etree._Element) -> str:
     return _clean(el.get("content") or "") or _inline_text(el)
 
 
-def _first_prop(el: etree._Element, name: str) -> etree._Element | None:
-    return next((e for e in el.iter() if isinstance(e.tag, str) and _itemprop(e, name)), None)
-
-
 def microdata_faqs(root: etree._Element) -> list[FaqPair]:
     """FaqPairs from microdata: an itemtype .../FAQPage or .../QAPage holding mainEntity Questions."""
-    pairs: list[FaqPair] = []
-    for page in root.iter():
-        kind = (page.get("itemtype") or "").rstrip("/ ").rsplit("/", 1)[-1] if isinstance(page.tag, str) else ""
-        if kind not in ("FAQPage", "QAPage"):
-            continue
-        for question in page.iter():
-            if not isinstance(question.tag, str) or not _itemprop(question, "mainEntity"):
-                continue
-            name = _first_prop(question, "name")
-            answer = _first_prop(question, "acceptedAnswer")
-            answer = _first_prop(question, "suggestedAnswer") if answer is None else answer
-            if name is None or answer is None:
-                continue
-            text = _first_prop(answer, "text")
-            text = answer if text is None else text
-            q, a = _prop_value(name), _prop_value(text)
-            if q and a:
-                anchor = _clean(question.get("id") or name.get("id") or "") or None
-                pairs.append(FaqPair(q, a, anchor, f"microdata-{kind.lower()}"))
-    return pairs
+    return [FaqPair(q, a, anchor, rule) for q, a, anchor, rule in schema_pairs(root, "microdata", _prop_value)]
 
 
 def rdfa_faqs(root: etree._Element) -> list[FaqPair]:
     """FaqPairs from RDFa: a typeof FAQPage or QAPage holding mainEntity Questions."""
-    return [FaqPair(q, a, anchor, rule) for q, a, anchor, rule in rdfa_pairs(root, _prop_value)]
+    return [FaqPair(q, a, anchor, rule) for q, a, anchor, rule in schema_pairs(root, "rdfa", _prop_value)]
 
 
 # --- main content: drop furniture, then keep what the content detector kept --------------------------
