@@ -248,11 +248,12 @@ def extract_passages(article: Article, article_id: str) -> list[Passage]:
 
 
 def _enclosing(outline: dict[int, str], block: Block, section: str) -> str:
-    """The section a question heading stands in: the latest heading above its level ("" at the top)."""
+    """The section a question heading stands in: the latest heading above its level, else (at the top
+    of the article) the question heading itself."""
     if block.kind != "heading":
         return section
     above = [level for level in outline if level < block.level]
-    return outline[max(above)] if above else ""
+    return outline[max(above)] if above else block.text
 
 
 def _asks(block: Block) -> str | None:
