@@ -15,10 +15,10 @@ from .docsite import (drop_site_headings, drop_skip_links, first_h1, is_doc_page
 from .docsite import remove_keep_tail as _remove_keep_tail
 from .errors import SkipFile
 from .extract import is_question
-from .model import Article, Block, FaqPair
-from .urls import checked_url, refused_note
 from .faq_rules import RULE_ATTRIBUTE, details_rule, mark_bold_questions, rewrite_accordions, schema_pairs
+from .model import Article, Block, FaqPair
 from .reference_text import lacks_much, merge, reference_text
+from .urls import checked_url, refused_note
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 # Elements that end a run of inline text; anything else (span, a, strong...) keeps the run going.
