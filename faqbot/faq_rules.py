@@ -83,9 +83,8 @@ def _classes(el: etree._Element) -> set[str]:
 
 def _by_id(root: etree._Element) -> dict[str, etree._Element]:
     ids: dict[str, etree._Element] = {}
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.get("id"):
-            ids.setdefault(el.get("id").strip(), el)
+    for el in root.xpath("//*[@id]"):
+        ids.setdefault(el.get("id").strip(), el)
     return ids
 
 
@@ -126,8 +125,26 @@ def _make_details(title: etree._Element, panel: etree._Element, rule: str) -> No
     details.append(panel)
 
 
-def _class_pairs(root: etree._Element, item: str, question: str, answer: str, rule: str) -> None:
-    for box in [el for el in root.iter() if isinstance(el.tag, str) and item in _classes(el)]:
+# Item class -> (question class, answer class, rule) of the plugins' FAQ and toggle blocks.
+_CLASS_RULES = {
+    "schema-faq-section": ("schema-faq-question", "schema-faq-answer", "faq-yoast"),
+    "rank-math-list-item": ("rank-math-question", "rank-math-answer", "faq-rankmath"),
+    "elementor-accordion-item": ("elementor-tab-title", "elementor-tab-content", "toggle-elementor"),
+    "elementor-toggle-item": ("elementor-tab-title", "elementor-tab-content", "toggle-elementor"),
+    "et_pb_toggle": ("et_pb_toggle_title", "et_pb_toggle_content", "toggle-divi"),
+    "et_pb_accordion_item": ("et_pb_toggle_title", "et_pb_toggle_content", "toggle-divi"),
+}
+# One XPath pass (in C) finds the candidates; class names are then checked word by word.
+_CLASS_XPATH = etree.XPath("//*[" + " or ".join(f'contains(@class, "{c}")' for c in _CLASS_RULES) + "]")
+_TRIGGER_XPATH = etree.XPath("//*[@aria-controls or @aria-expanded or @data-toggle or @data-bs-toggle]")
+
+
+def _class_pairs(root: etree._Element) -> None:
+    for box in _CLASS_XPATH(root):
+        item = next((c for c in _classes(box) if c in _CLASS_RULES), None)
+        if item is None or box.getparent() is None:
+            continue
+        question, answer, rule = _CLASS_RULES[item]
         q = next((el for el in box.iter() if isinstance(el.tag, str) and question in _classes(el)), None)
         a = next((el for el in box.iter() if isinstance(el.tag, str) and answer in _classes(el)), None)
         if q is not None and a is not None and " ".join(q.itertext()).strip():
@@ -137,9 +154,10 @@ def _class_pairs(root: etree._Element, item: str, question: str, answer: str, ru
 def _trigger_pairs(root: etree._Element, is_question) -> None:
     """Collapse triggers and the panels they open; the trigger must ask a question, since menus, search
     boxes and "Show more" buttons use the same markup."""
-    ids = _by_id(root)
-    for trigger in list(root.iter()):
-        if not isinstance(trigger.tag, str) or trigger.getparent() is None:
+    triggers = _TRIGGER_XPATH(root)
+    ids = _by_id(root) if triggers else {}
+    for trigger in triggers:
+        if trigger.getparent() is None:
             continue
         toggle = (trigger.get("data-toggle") or trigger.get("data-bs-toggle") or "").strip().lower()
         target = trigger.get("data-target") or trigger.get("data-bs-target") or trigger.get("href") or ""
@@ -164,12 +182,7 @@ def rewrite_accordions(root: etree._Element, is_question) -> None:
     """Rewrite accordion items of the common frameworks and plugins as <details> marked with their rule.
 
     is_question(text) tells whether a collapse trigger's title asks a question (extract.is_question)."""
-    _class_pairs(root, "schema-faq-section", "schema-faq-question", "schema-faq-answer", "faq-yoast")
-    _class_pairs(root, "rank-math-list-item", "rank-math-question", "rank-math-answer", "faq-rankmath")
-    for item in ("elementor-accordion-item", "elementor-toggle-item"):
-        _class_pairs(root, item, "elementor-tab-title", "elementor-tab-content", "toggle-elementor")
-    for item in ("et_pb_toggle", "et_pb_accordion_item"):
-        _class_pairs(root, item, "et_pb_toggle_title", "et_pb_toggle_content", "toggle-divi")
+    _class_pairs(root)
     _trigger_pairs(root, is_question)
 
 
