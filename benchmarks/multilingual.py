@@ -194,7 +194,7 @@ def main(argv=None):
     embedder = load_embedder() if settings.semantic else None
     print(f"semantic reranking: {'on' if embedder is not None else 'off'}\n")
     print("| set | faqbot default H@1 / MRR | faqbot lexical H@1 / MRR | rank-bm25 H@1 / MRR | bm25s H@1 / MRR | "
-          "default - best baseline | default: in-scope answered, off-topic refused |")
+          "default - best baseline | default: in-scope answered (right answer given), off-topic refused |")
     print("|---|---|---|---|---|---|---|")
     figures = {}
     for name, lang, path in sets(args.sets.split(",") if args.sets else None):
@@ -205,7 +205,9 @@ def main(argv=None):
         default = rows[0][1]
         refusal = default.get("no_answer")
         refused = f"{refusal['recall']:.1%} of {refusal['out_of_scope']}" if refusal else "-"
-        print(f"| {name} | {' | '.join(cells)} | {gap:+.3f} | {default['overall']['answered']:.1%}, {refused} |", flush=True)
+        o = default["overall"]
+        print(f"| {name} | {' | '.join(cells)} | {gap:+.3f} | {o['answered']:.1%} ({o['answered_hit@1']:.1%}), {refused} |",
+              flush=True)
         figures[name] = {label: {k: r["overall"][k] for k in ("hit@1", "mrr@10")} for label, r in rows}
         for miss in rows[0][1]["misses"][: args.misses]:
             print(f"    MISS {miss['question']!r} -> {(miss['first'] or '')[:70]!r} rank={miss['rank']}")

@@ -25,7 +25,8 @@ CACHE = REPO / "benchmarks" / ".cache"
 
 def _child(root: str, args: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": root, "FAQBOT_SEMANTIC": "0"}
-    code = (f"import sys; sys.path[:0] = [{root!r}, {str(REPO / 'benchmarks')!r}]; "
+    # The side's own faqbot and benchmark helpers first; this file's folder last (for speed_ab itself).
+    code = (f"import sys; sys.path[:0] = [{root!r}, {root + '/benchmarks'!r}, {str(REPO / 'benchmarks')!r}]; "
             f"from speed_ab import child; child({args!r})")
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True, cwd=root)
     return json.loads(out.stdout.strip().splitlines()[-1])

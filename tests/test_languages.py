@@ -170,3 +170,17 @@ def test_inspect_shows_how_the_language_was_decided(runner, tmp_path):
     langs = {a["title"]: (a["lang"], a["lang_source"]) for a in json.loads(result.output)}
     assert langs == {"Bonjour": ("fr", "declared"), "Olá": ("pt", "declared"), "Über uns": ("de", "detected")}
     assert "(detected)" in runner.invoke(cli, ["inspect", str(tmp_path / "plain.md")]).output
+
+
+def test_an_index_of_the_previous_analyzer_is_refused_with_a_rebuild_sentence(index_dir):
+    import json
+
+    from faqbot.errors import IndexInvalid
+
+    path = index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["analyzer"] == "2" and manifest["languages"] == {"english": manifest["counts"]["passages"]}
+    manifest["analyzer"] = "1"  # before per-language analysis
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexInvalid, match=r"analyzer 1; this faqbot reads .* analyzer 2\. Rebuild with `faqbot index --full`"):
+        Index.load(index_dir)
