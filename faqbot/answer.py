@@ -225,7 +225,8 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     if semantic and ranked and ranked[0].cosine < settings.min_cosine:
         confident = False
     answer = results[0] if confident else None
-    terms = matched_words(query, [t for r in results for t in (r["question"] or "", r["text"])])
+    # The first result's words only: what clients highlight, at a tenth of the cost of every result's.
+    terms = matched_words(query, [results[0]["question"] or "", results[0]["text"]]) if results else []
     results += _suggestions(index, top_k - len(results), {r.doc for r in ranked})
     return {
         "question": question,
@@ -239,12 +240,14 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
 
 def matched_words(query: Query, texts: list[str]) -> list[str]:
     """The words of texts (as analyze.words gives them) whose token is one of the query's: what to highlight."""
-    wanted, language, found = query.terms, query.language, {}
-    for text in texts:
-        for word in words(text):
-            if word not in found and token(word, language) in wanted:
-                found[word] = None
-    return list(found)
+    wanted, language = query.terms, query.language
+    if not wanted:
+        return []
+    # A word's token nearly always starts with the word's first two characters (stems, bigrams):
+    # only those words are analysed. A miss costs a highlight, never an answer.
+    starts = {t[:2] for t in wanted}
+    seen = dict.fromkeys(w for text in texts for w in words(text) if w[:2] in starts)
+    return [w for w in seen if token(w, language) in wanted]
 
 
 def _suggestions(index: Index, count: int, taken: set[int]) -> list[dict]:

@@ -85,7 +85,7 @@ SCHEMAS = {
             "took_ms": {"type": "number", "minimum": 0},
             "lang": {"type": "string", "description": "The language the question was analysed in (a language code)."},
             "terms": {"type": "array", "items": {"type": "string"},
-                      "description": "Words of the matched passages (lowercase) that match the question's terms "
+                      "description": "Words of the first result (lowercase) that match the question's terms "
                                      "in that language's analysis: what a client highlights."},
         },
     },
