@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -243,11 +245,16 @@ def matched_words(query: Query, texts: list[str]) -> list[str]:
     wanted, language = query.terms, query.language
     if not wanted:
         return []
-    # A word's token nearly always starts with the word's first two characters (stems, bigrams):
-    # only those words are analysed. A miss costs a highlight, never an answer.
-    starts = {t[:2] for t in wanted}
-    seen = dict.fromkeys(w for text in texts for w in words(text) if w[:2] in starts)
+    # A token starts with its word's first letter, but for an accent a stemmer may drop ("über" ->
+    # "uber"): only words so starting are analysed. A miss would cost a highlight, never an answer.
+    starts = {_base_letter(t[0]) for t in wanted}
+    seen = dict.fromkeys(w for text in texts for w in words(text) if _base_letter(w[0]) in starts)
     return [w for w in seen if token(w, language) in wanted]
+
+
+@lru_cache(maxsize=4096)
+def _base_letter(char: str) -> str:
+    return unicodedata.normalize("NFD", char)[0]
 
 
 def _suggestions(index: Index, count: int, taken: set[int]) -> list[dict]:
