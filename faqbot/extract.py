@@ -116,6 +116,7 @@ def _faq_drafts(blocks: list[Block], start: int, heading: Block) -> tuple[list[_
     """Pair questions with answers inside an FAQ section; return drafts and the index after it."""
     drafts: list[_Draft] = []
     current: _Draft | None = None
+    listed = False  # the current heading groups a list of questions (see _lists_questions)
     i = start
     while i < len(blocks):
         block = blocks[i]
@@ -126,6 +127,11 @@ def _faq_drafts(blocks: list[Block], start: int, heading: Block) -> tuple[list[_
             question = question_line(block.text) or strip_question_number(block.text)
             current = _Draft("faq", [], heading.text, block.anchor, question=question, rule="faq-section")
             drafts.append(current)
+            listed = False
+        elif block.kind == "item" and is_question(block.text) and (listed or _lists_questions(current)):
+            current = _Draft("faq", [], heading.text, block.anchor, question=block.text, rule="faq-section")
+            drafts.append(current)
+            listed = True
         elif block.kind in ("qa", "term"):  # in an FAQ section even a term without "?" is a question
             drafts.append(_Draft("faq", [block.text], heading.text, block.anchor, question=block.question,
                                  rule=block.rule))
@@ -137,6 +143,12 @@ def _faq_drafts(blocks: list[Block], start: int, heading: Block) -> tuple[list[_
                 current.parts.append(answer_line(block.text) or block.text)
         i += 1
     return [d for d in drafts if d.text()], i
+
+
+def _lists_questions(current: _Draft | None) -> bool:
+    """A sub-heading of an FAQ section that is no question, with a question item right under it, is a category
+    ("Setup", "Usage"): its question items are the pairs, not one answer to the heading."""
+    return current is not None and not is_question(current.question or "") and not current.text()
 
 
 def _paragraph_drafts(blocks: list[Block], section: str, anchor: str | None) -> list[_Draft]:

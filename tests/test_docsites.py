@@ -214,3 +214,19 @@ def test_a_glossary_term_answers_what_is_it(tmp_path):
     answer = ask(Index.load(tmp_path / "ix"), "What is a widget tree?", settings=AnswerSettings(embedder=None))
     assert answer["answer"]["section"] == "widget tree"
     assert answer["answer"]["link"] == BASE + "sphinx/ref/glossary.html#term-widget-tree"
+
+
+def test_a_category_heading_of_an_faq_section_gives_the_questions_it_lists():
+    from faqbot.read_markdown import read_markdown
+
+    article = read_markdown(
+        "# Time zones\n\nDjango stores times in UTC and shows them in the reader's zone.\n\n## FAQ\n\n### Setup\n\n"
+        "1. Should I enable time zone support?\n\n   Yes: it costs nothing and avoids bugs twice a year.\n\n"
+        "2. Am I safe once it is on?\n\n   Mostly, but test the code that runs around DST changes.\n\n"
+        "### How do I list the zones?\n\nUse zoneinfo.available_timezones() from the standard library.\n")
+    pairs = [(p.question, p.text) for p in extract_passages(article, "tz") if p.kind == "faq"]
+    assert pairs == [
+        ("Should I enable time zone support?", "Yes: it costs nothing and avoids bugs twice a year."),
+        ("Am I safe once it is on?", "Mostly, but test the code that runs around DST changes."),
+        ("How do I list the zones?", "Use zoneinfo.available_timezones() from the standard library."),
+    ]
