@@ -1,10 +1,14 @@
 """Answer quality: faqbot beside plain BM25 baselines, on the same passages, in one run.
 
-    python benchmarks/quality.py [QUERIES.jsonl] [--articles DIR] [--out-of-scope FILE] [--misses N]
+    python benchmarks/quality.py [QUERIES.jsonl] [--articles DIR] [--out-of-scope FILE] [--realistic FILE] [--misses N]
 
 Baselines: rank-bm25 BM25Okapi on lowercase whitespace tokens (what a quick tutorial builds) and
 bm25s (Lucene BM25, Snowball stemming, English stopwords), each indexing the passages faqbot
 extracted (FAQ question + answer, or the paragraph).
+
+--realistic adds questions typed the way readers type them (tests/data/realistic_faq.jsonl: short,
+lower-case, misspelled), reported apart from the annotators' paraphrases and per "split": the
+"tuning" half may be used to choose settings, the "held-apart" half (other articles) never is.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from faqbot.pipeline import index_paths, load_articles, passages_of  # noqa: E40
 
 DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
 DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"
+DEFAULT_REALISTIC = REPO / "tests" / "data" / "realistic_faq.jsonl"
 
 
 def passage_text(p) -> str:
@@ -66,12 +71,25 @@ def bm25s_ranker(passages):
     return rank
 
 
+def load_splits(path) -> dict[str, list]:
+    """Queries of a file grouped by their "split" field (in order of first appearance)."""
+    import json
+
+    splits: dict[str, list] = {}
+    lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    for query, line in zip(load_queries(path), lines):
+        splits.setdefault(json.loads(line).get("split", "all"), []).append(query)
+    return splits
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("queries", nargs="?", default=str(DEFAULT_QUERIES))
     parser.add_argument("--articles", help="articles folder [default: articles/ beside the queries]")
     parser.add_argument("--out-of-scope", default=str(DEFAULT_OUT_OF_SCOPE),
                         help="extra out-of-scope queries (gold []) for the no-answer figures; '' to skip")
+    parser.add_argument("--realistic", default=str(DEFAULT_REALISTIC),
+                        help="readers' own-words FAQ questions (with a 'split' field) on the same articles; '' to skip")
     parser.add_argument("--misses", type=int, default=0, help="print this many of faqbot's misses")
     args = parser.parse_args(argv)
 
@@ -79,6 +97,7 @@ def main(argv=None):
     articles_dir = Path(args.articles) if args.articles else queries_path.parent / "articles"
     queries = load_queries(queries_path)
     extra = load_queries(args.out_of_scope) if args.out_of_scope and Path(args.out_of_scope).exists() else []
+    realistic = load_splits(args.realistic) if args.realistic and Path(args.realistic).exists() else {}
 
     settings = load_settings()
     embedder = load_embedder() if settings.semantic else None
@@ -88,17 +107,18 @@ def main(argv=None):
         passages = [index.passage(i) for i in range(index.n_passages)]
         assert [p.id for p in passages] == [p.id for p in passages_of(load_articles([articles_dir])[0])]
         lexical = replace(settings.answer_settings(), embedder=None)
-        rows = [
-            ("rank-bm25 (whitespace)", evaluate(rank_bm25_ranker(passages), queries, passages, articles_dir)),
-            ("bm25s (stem+stop)", evaluate(bm25s_ranker(passages), queries, passages, articles_dir)),
-            ("faqbot lexical only", evaluate(answer_ranker(index, lexical), queries + extra, passages, articles_dir)),
-        ]
+        rankers = [("rank-bm25 (whitespace)", rank_bm25_ranker(passages), False),
+                   ("bm25s (stem+stop)", bm25s_ranker(passages), False),
+                   ("faqbot lexical only", answer_ranker(index, lexical), True)]
         if embedder is not None:
-            semantic = replace(lexical, embedder=embedder)
-            rows.append(("faqbot (semantic rerank)", evaluate(answer_ranker(index, semantic), queries + extra,
-                                                              passages, articles_dir)))
+            rankers.append(("faqbot (semantic)", answer_ranker(index, replace(lexical, embedder=embedder)), True))
         else:
             print("semantic reranking is off (FAQBOT_SEMANTIC=0 or model not installed)")
+        rows, real_rows = [], []
+        for name, ranker, ours in rankers:
+            rows.append((name, evaluate(ranker, queries + (extra if ours else []), passages, articles_dir)))
+            real_rows.append((name, {split: evaluate(ranker, qs, passages, articles_dir)["overall"]
+                                     for split, qs in realistic.items()}))
         faqbot_report = rows[-1][1]
 
     print(f"{len(queries)} queries on {len(passages)} passages ({queries_path}); "
@@ -111,6 +131,22 @@ def main(argv=None):
         print(f"| {name:<24} | {o['hit@1']:.3f} | {o['hit@3']:.3f} | {o['mrr@10']:.3f}  | "
               f"{f.get('hit@1', 0):.3f}     | {f.get('mrr@10', 0):.3f}   | {p.get('hit@1', 0):.3f}      | "
               f"{p.get('mrr@10', 0):.3f}    |")
+    if realistic:
+        splits = list(realistic)
+        print(f"\nreaders' own words ({args.realistic}): Hit@1 / MRR@10 per split "
+              + ", ".join(f"{s} {len(realistic[s])}" for s in splits) + "\n")
+        print("| ranker | " + " | ".join(f"{s} Hit@1 | {s} MRR" for s in splits) + " |")
+        print("|---|" + "---|---|" * len(splits))
+        for name, per_split in real_rows:
+            print(f"| {name} | " + " | ".join(f"{per_split[s]['hit@1']:.3f} | {per_split[s]['mrr@10']:.3f}"
+                                            for s in splits) + " |")
+    print("\nshown answers, of in-scope questions (right first passage shown / wrong one shown / none):")
+    for name, report in rows:
+        o = report["overall"]
+        if "answered" in o and "no_answer" in report:
+            wrong = o["answered"] - o["answered_hit@1"]
+            print(f"  {name}: right {o['answered_hit@1']:.1%}, wrong {wrong:.1%}, none {1 - o['answered']:.1%}; "
+                  f"off-topic refused {report['no_answer']['recall']:.1%}")
     o = faqbot_report["overall"]
     print(f"\n{rows[-1][0]} with its no-answer threshold ({settings.min_confidence}): answers {o['answered']:.1%} of in-scope questions, "
           f"right first passage AND answered: {o['answered_hit@1']:.3f} (vs Hit@1 {o['hit@1']:.3f} without threshold)")
