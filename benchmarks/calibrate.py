@@ -1,12 +1,14 @@
 """Fit the confidence model and choose the no-answer threshold from data.
 
-    python benchmarks/calibrate.py [QUERIES.jsonl] [--out-of-scope FILE]
+    python benchmarks/calibrate.py [QUERIES.jsonl] [--out-of-scope FILE] [--realistic FILE]
 
 Labels: for each in-scope question, whether faqbot's first passage is right; every out-of-scope
 question (tests/data/out_of_scope.jsonl) counts as "first passage wrong". A logistic regression
 on the features of faqbot.answer.confidence_features is fitted on half the articles (and half the
-out-of-scope questions) and checked on the other half, then refitted on everything. Prints the
-weights to put in faqbot/answer.py, a reliability table and the threshold trade-off.
+out-of-scope questions) and checked on the other half, then refitted on everything. The readers'
+own-words questions (tests/data/realistic_faq.jsonl) join the fit with their "tuning" half only;
+the "held-apart" half is only reported on. Prints the weights to put in faqbot/answer.py, a
+reliability table and the threshold trade-off (answers shown right / wrong / none).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from faqbot.pipeline import index_paths  # noqa: E402
 
 DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
 DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"
+DEFAULT_REALISTIC = REPO / "tests" / "data" / "realistic_faq.jsonl"
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
@@ -75,9 +78,12 @@ def collect(index: Index, queries, articles_dir: Path, settings: AnswerSettings)
 
 
 def main(argv=None):
+    from quality import load_splits
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("queries", nargs="?", default=str(DEFAULT_QUERIES))
     parser.add_argument("--out-of-scope", default=str(DEFAULT_OUT_OF_SCOPE))
+    parser.add_argument("--realistic", default=str(DEFAULT_REALISTIC))
     parser.add_argument("--lexical", action="store_true", help="calibrate lexical-only ranking (no embeddings)")
     args = parser.parse_args(argv)
     embedder = None if args.lexical else load_embedder()
@@ -85,21 +91,29 @@ def main(argv=None):
     articles_dir = queries_path.parent / "articles"
     in_scope = load_queries(queries_path)
     out_scope = load_queries(args.out_of_scope)
-    articles = sorted({q.article for q in in_scope})
+    realistic = load_splits(args.realistic) if args.realistic else {}
+    tuning, held = realistic.get("tuning", []), realistic.get("held-apart", [])
+    articles = sorted({q.article for q in in_scope + tuning})
     half = {a for i, a in enumerate(articles) if i % 2 == 0}
 
     with tempfile.TemporaryDirectory() as tmp:
         index_paths([articles_dir], tmp, embedder=embedder)
         index = Index.load(tmp)
-        rows = collect(index, in_scope + out_scope, articles_dir, AnswerSettings(embedder=embedder))
+        settings = AnswerSettings(embedder=embedder)
+        rows = collect(index, in_scope + out_scope, articles_dir, settings)
+        tuning_rows = collect(index, tuning, articles_dir, settings)
+        held_rows = collect(index, held, articles_dir, settings)
+
+    def arrays(chosen):
+        chosen = [r for r in chosen if r[1] is not None]
+        return np.array([r[1] for r in chosen]).reshape(-1, len(CONFIDENCE_FEATURES)), np.array([r[2] for r in chosen], dtype=float)
 
     def split(part):
-        chosen = [r for n, r in enumerate(rows) if r[1] is not None and
-                  ((r[0].article in half) if r[0].kind != "none" else (n % 2 == 0)) == part]
-        return np.array([r[1] for r in chosen]), np.array([r[2] for r in chosen], dtype=float), chosen
+        return arrays([r for n, r in enumerate(rows + tuning_rows) if
+                       ((r[0].article in half) if r[0].kind != "none" else (n % 2 == 0)) == part])
 
-    xa, ya, _ = split(True)
-    xb, yb, _ = split(False)
+    xa, ya = split(True)
+    xb, yb = split(False)
     wa = fit_logistic(xa, ya)
     print("fitted on half A, checked on half B:")
     print("\n".join(reliability(predict(xb, wa), yb)))
@@ -108,24 +122,37 @@ def main(argv=None):
     w = fit_logistic(x, y)
     print("\nfitted on everything:")
     print("\n".join(reliability(predict(x, w), y)))
+    if held_rows:
+        xh, yh = arrays(held_rows)
+        print(f"\nthat fit, on the held-apart readers' questions ({len(held_rows)}):")
+        print("\n".join(reliability(predict(xh, w), yh)))
     print("\nCONFIDENCE_FEATURES =", CONFIDENCE_FEATURES)
     print(("LEXICAL" if embedder is None else "SEMANTIC") + "_WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in w) + ")")
 
-    # Threshold trade-off, on all rows (questions with no searchable word are never answered).
-    conf = np.array([predict(np.array([r[1]]), w)[0] if r[1] is not None else 0.0 for r in rows])
-    cosine = np.array([r[1][CONFIDENCE_FEATURES.index("cosine")] if r[1] is not None else -1.0 for r in rows])
-    right = np.array([r[2] for r in rows], dtype=bool)
-    is_oos = np.array([r[0].kind == "none" for r in rows])
-    base = right[~is_oos].mean()
+    def outcomes(chosen):
+        conf = np.array([predict(np.array([r[1]]), w)[0] if r[1] is not None else 0.0 for r in chosen])
+        cosine = np.array([r[1][CONFIDENCE_FEATURES.index("cosine")] if r[1] is not None else -1.0 for r in chosen])
+        right = np.array([r[2] for r in chosen], dtype=bool)
+        return conf, cosine, right, np.array([r[0].kind == "none" for r in chosen])
+
+    # Threshold trade-off (questions with no candidate are never answered).
+    dev, real = outcomes(rows), outcomes(held_rows) if held_rows else None
     floors = (None,) if embedder is None else (None, DEFAULT_MIN_COSINE)
-    print("\n| min_confidence | min_cosine | in-scope right AND answered | drop vs no threshold | out-of-scope not answered |")
-    print("|---|---|---|---|---|")
+    print("\n| min_confidence | min_cosine | dev in-scope: right shown | wrong shown | none | off-topic refused "
+          "| held-apart readers: right | wrong |")
+    print("|---|---|---|---|---|---|---|---|")
     for floor in floors:
-        for t in (0.0, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6):
-            answered = (conf >= t) & (cosine >= floor if floor is not None else True)
-            hit = (right & answered)[~is_oos].mean()
-            print(f"| {t:.2f} | {floor if floor is not None else '-'} | {hit:.3f} | {100 * (base - hit):.1f} pts "
-                  f"| {(~answered)[is_oos].mean():.3f} |")
+        for t in (0.0, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7):
+            cells = []
+            for conf, cosine, right, is_oos in filter(None, (dev, real)):
+                answered = (conf >= t) & (cosine >= floor if floor is not None else True)
+                cells.append(((right & answered)[~is_oos].mean(), (~right & answered)[~is_oos].mean(),
+                              (~answered)[~is_oos].mean(), (~answered)[is_oos].mean() if is_oos.any() else None))
+            d = cells[0]
+            line = f"| {t:.2f} | {floor if floor is not None else '-'} | {d[0]:.3f} | {d[1]:.3f} | {d[2]:.3f} | {d[3]:.3f} |"
+            if len(cells) > 1:
+                line += f" {cells[1][0]:.3f} | {cells[1][1]:.3f} |"
+            print(line)
 
 
 if __name__ == "__main__":

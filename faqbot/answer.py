@@ -18,8 +18,9 @@ from .bm25 import K1
 from .analyze import token, words
 from .detect import question_languages
 from .languages import language_code
-from .search import Hit, Query, search
-from .semantic import RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, rerank
+from .search import Hit, Query, best_passages, search
+from .spelling import correct
+from .semantic import QUESTION_SHARE, RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, hybrid_rank
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
@@ -34,11 +35,20 @@ DEFAULT_MIN_COSINE = 0.2
 # (-0.017) and Russian (-0.025): elsewhere lexical ranking alone.
 SEMANTIC_LANGUAGES = frozenset({"english", "german", "spanish"})
 
+# When the answer is an FAQ pair and other FAQ pairs (other questions) score within this share of
+# its score, they are offered beside it as "did you mean" (response field did_you_mean); chosen on
+# the dev set and the tuning half of tests/data/realistic_faq.jsonl (README: quality).
+DID_YOU_MEAN_MARGIN = 0.03
+# Unknown question terms are read as an indexed term one edit away (faqbot.spelling; README: quality).
+SPELLING_TOLERANCE = True
+MAX_ALTERNATIVES = 2
+
 # Logistic model of P(the passage answers the question) from the features below, fitted on the
 # dev set plus out-of-scope questions by benchmarks/calibrate.py (see README: quality).
 # One set of weights for lexical-only ranking, one for semantic reranking (cosine is 0 without it).
-CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin", "cosine")
-LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0)
+CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin", "cosine",
+                       "question_cosine", "pair_cosine")
+LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0, 0.0, 0.0)
 SEMANTIC_WEIGHTS = (-4.072, 3.076, -0.720, -1.134, 2.631, 5.399)
 
 
@@ -51,6 +61,7 @@ class AnswerSettings:
     semantic_weight: float = SEMANTIC_WEIGHT
     rerank_depth: int = RERANK_DEPTH
     min_cosine: float = DEFAULT_MIN_COSINE
+    question_share: float = QUESTION_SHARE
 
 
 def check_question(question: object) -> str:
@@ -91,7 +102,9 @@ class Ranked:
     doc: int
     score: float  # the ranking score: BM25, or the semantic mix when reranked
     bm25: float
-    cosine: float = 0.0
+    cosine: float = 0.0  # the better of the two below (0 without semantic ranking)
+    question_cosine: float = 0.0  # to the FAQ question's vector
+    pair_cosine: float = 0.0  # to the question-with-answer vector
 
 
 def coverage(index: Index, query: Query, docs: np.ndarray, field: str = "body") -> np.ndarray:
@@ -141,7 +154,7 @@ def feature_rows(index: Index, query: Query, ranked: list[Ranked]) -> list[list[
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             margin = (item.score - runner_up) / abs(item.score)
         rows.append([1.0, body[rank], question[rank], min(item.bm25 / best_possible, 2.0),
-                     max(min(margin, 1.0), 0.0), item.cosine])
+                     max(min(margin, 1.0), 0.0), item.cosine, item.question_cosine, item.pair_cosine])
     return rows
 
 
@@ -195,14 +208,19 @@ def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSetti
     depth = max(top_k, settings.rerank_depth) if semantic else top_k
     if len(languages) == 1:
         query, hits = search(index, question, depth, languages[0])
+        if SPELLING_TOLERANCE and len(query.known) < len(query.terms):
+            fixed = correct(index, query)
+            if fixed is not query:
+                query, hits = fixed, best_passages(index, fixed.known, depth)
     else:
         query, hits, language = _search_languages(index, question, depth, languages)
         semantic = semantic and language in SEMANTIC_LANGUAGES
-    if not semantic or not hits:
+    if not semantic:
         return query, [Ranked(h.doc, h.score, h.score) for h in hits], semantic
     vector = settings.embedder.encode([question])[0]
-    reranked = rerank(index, vector, hits, settings.semantic_weight)[:top_k]
-    return query, [Ranked(r.doc, r.score, r.bm25, r.cosine) for r in reranked], semantic
+    ranked = hybrid_rank(index, query, vector, hits, settings.rerank_depth, settings.semantic_weight,
+                         settings.question_share)[:top_k]
+    return query, [Ranked(r.doc, r.score, r.bm25, r.cosine, r.question_cosine, r.pair_cosine) for r in ranked], semantic
 
 
 def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings: AnswerSettings = AnswerSettings(),
@@ -215,18 +233,20 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     question = check_question(question)
     top_k = check_top_k(top_k)
     lang = check_lang(lang)
-    query, ranked, semantic = rank_passages(index, question, top_k, settings, lang)
+    query, ranked, semantic = rank_passages(index, question, max(top_k, MAX_ALTERNATIVES + 1), settings, lang)
     weights = SEMANTIC_WEIGHTS if semantic else LEXICAL_WEIGHTS
-    results = []
+    scored = []
     for item, features in zip(ranked, feature_rows(index, query, ranked)):
         result = index.passage(item.doc).to_dict()
         result["score"] = round(item.score, 6)
         result["confidence"] = round(confidence(features, weights), 4)
-        results.append(result)
+        scored.append(result)
+    ranked, results = ranked[:top_k], scored[:top_k]
     confident = bool(results) and results[0]["confidence"] >= settings.min_confidence
     if semantic and ranked and ranked[0].cosine < settings.min_cosine:
         confident = False
     answer = results[0] if confident else None
+    close = _close_alternatives(scored) if answer and semantic else []
     # The first result's words only: what clients highlight, at a tenth of the cost of every result's.
     terms = matched_words(query, [results[0]["question"] or "", results[0]["text"]]) if results else []
     results += _suggestions(index, top_k - len(results), {r.doc for r in ranked})
@@ -234,10 +254,29 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
         "question": question,
         "answer": answer,
         "results": results,
+        "did_you_mean": close,
         "took_ms": round((time.perf_counter() - started) * 1000, 3),
         "lang": language_code(query.language),
         "terms": terms,
     }
+
+
+def _close_alternatives(scored: list[dict]) -> list[dict]:
+    """Other FAQ pairs scored within DID_YOU_MEAN_MARGIN of the answer (scored[0]): the question is
+    ambiguous between them, so the reader is shown them beside the answer ("did you mean")."""
+    best = scored[0]
+    if not best["score"] or best["kind"] != "faq":
+        return []
+    seen = {" ".join(words(best["question"]))}
+    out = []
+    for item in scored[1:MAX_ALTERNATIVES + 1]:
+        if (best["score"] - item["score"]) / abs(best["score"]) > DID_YOU_MEAN_MARGIN:
+            break
+        key = " ".join(words(item["question"] or ""))
+        if item["kind"] == "faq" and key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def matched_words(query: Query, texts: list[str]) -> list[str]:

@@ -44,9 +44,10 @@ class Settings:
     workers: int = setting(2, "server processes for `faqbot serve` (one per core)", low=1, high=256)
     allowed_origins: tuple[str, ...] = setting((), "extra origins allowed to call `/api/*` from a browser "
                                                    "(same origin and localhost always are)")
-    semantic: bool = setting(True, "rerank BM25 candidates with sentence embeddings (`FAQBOT_SEMANTIC=0` turns it off)")
-    semantic_weight: float = setting(0.7, "share of cosine similarity in the reranking mix", low=0, high=1)
-    rerank_depth: int = setting(30, "BM25 candidates reranked per question", low=1, high=1000)
+    semantic: bool = setting(True, "rank with sentence embeddings too (`FAQBOT_SEMANTIC=0` turns it off)")
+    semantic_weight: float = setting(0.9, "share of cosine similarity in the ranking mix", low=0, high=1)
+    rerank_depth: int = setting(30, "BM25 candidates, and as many nearest by embedding, ranked per question",
+                                low=1, high=1000)
     min_cosine: float = setting(0.2, "with semantic reranking, no answer when the best passage's cosine "
                                      "similarity is below this", low=-1, high=1)
     sitemaps: tuple[str, ...] = setting((), "sitemap URLs that `faqbot index` and the admin re-index crawl "

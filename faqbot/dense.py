@@ -84,3 +84,10 @@ def nearest(index: Index, query_vector: np.ndarray, k: int) -> list[tuple[int, f
     top = np.argpartition(-best, k - 1)[:k] if k < len(docs) else np.arange(len(docs))
     top = top[np.lexsort((docs[top], -best[top]))]
     return list(zip(docs[top].tolist(), best[top].tolist()))
+
+
+def warm_up(index: Index) -> None:
+    """Ready the vector search of a newly loaded index: its codes (made if the index has none) and
+    the compiled scan (from numba's disk cache), so that no reader waits for them."""
+    if "vectors" in index.arrays and index.n_passages > RESCORE:
+        nearest(index, np.ones(index.arrays["vectors"].shape[1], np.float32), 1)

@@ -82,6 +82,9 @@ SCHEMAS = {
                        "description": "The best passage, or null when none is confident enough."},
             "results": {"type": "array", "maxItems": MAX_TOP_K, "items": {"$ref": "#/components/schemas/Passage"},
                         "description": "top_k passages, best first; unmatched suggestions at score 0 fill up."},
+            "did_you_mean": {"type": "array", "maxItems": 2, "items": {"$ref": "#/components/schemas/Passage"},
+                             "description": "Other FAQ pairs (other questions) that scored nearly as well as the "
+                                            "answer: offer them beside it. Empty when the answer is clear or null."},
             "took_ms": {"type": "number", "minimum": 0},
             "lang": {"type": "string", "description": "The language the question was analysed in (a language code)."},
             "terms": {"type": "array", "items": {"type": "string"},

@@ -404,3 +404,20 @@ def term_coverage(index: Index, query: Query, doc: int, field: str = "body") -> 
             if pos < hi and postings.docs[pos] == doc:
                 found += idf
     return found / total if total else 0.0
+
+
+def lexical_scores(index: Index, query: Query, docs: np.ndarray, fields: dict[str, float] | None = None) -> np.ndarray:
+    """The BM25 scores best_passages gives these passages (sorted or not; 0 where no term matches):
+    for passages found another way (faqbot.dense), one binary search per term and field."""
+    docs = np.asarray(docs, dtype=np.int64)
+    scores = np.zeros(len(docs))
+    for field, field_weight in (FIELD_WEIGHTS if fields is None else fields).items():
+        postings = index.fields[field]
+        for term, count in query.known.items():
+            lo, hi = int(postings.indptr[term]), int(postings.indptr[term + 1])
+            if hi > lo:
+                row = postings.docs[lo:hi]
+                pos = row.searchsorted(docs).clip(0, hi - lo - 1)
+                found = row.take(pos) == docs
+                scores += np.where(found, postings.weights[lo:hi].take(pos), 0.0) * (count * field_weight)
+    return scores

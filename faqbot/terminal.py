@@ -121,6 +121,12 @@ def format_answer(response: dict, style: Style = Style()) -> str:
     if style.color:  # the plain line stays as scripts and tests know it
         score += f" ({confidence_word(answer['confidence'])})"
     lines.append(score)
+    close = response.get("did_you_mean") or []
+    if close:
+        lines.append("")
+        lines.append(style.paint("Did you mean:", BOLD))
+        lines.extend(f"  - {clean(r['question'] or r['text'])}  {style.paint(style.link(clean(r['link'])), DIM)}"
+                     for r in close)
     return "\n".join(lines)
 
 

@@ -263,9 +263,11 @@ def _origin_allowed(origin: str, settings: Settings) -> bool:
 def _warm_index(index) -> None:
     """Ready a newly loaded index version before it serves (LiveIndex calls it on every load):
     the compiled search kernel is loaded (from numba's disk cache) and run once on its arrays."""
+    from . import dense
     from .search import warm_up
 
     warm_up(index)
+    dense.warm_up(index)
 
 
 def _warm_up(live: LiveIndex, settings) -> None:

@@ -29,7 +29,8 @@ def _reference_features(index, query, ranked, rank):
     best_possible = sum(c * float(idf[t]) * (K1 + 1) for t, c in query.known.items()) or 1.0
     runner_up = ranked[rank + 1].score if rank + 1 < len(ranked) else 0.0
     margin = (item.score - runner_up) / abs(item.score) if item.score and rank == 0 else 0.0
-    return [1.0, body, question, min(item.bm25 / best_possible, 2.0), max(min(margin, 1.0), 0.0), item.cosine]
+    return [1.0, body, question, min(item.bm25 / best_possible, 2.0), max(min(margin, 1.0), 0.0), item.cosine,
+            item.question_cosine, item.pair_cosine]
 
 
 @pytest.mark.parametrize("question", QUESTIONS)

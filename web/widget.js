@@ -39,6 +39,7 @@
       thanks: "Thanks for your feedback!",
       noAnswer: "Sorry, I couldn't find an answer to that in our articles.",
       trySuggestions: "Maybe one of these helps:",
+      didYouMean: "Or did you mean:",
       contact: "Contact a person",
       networkError: "I couldn't reach the server. Check your connection and try again.",
       timeout: "The server took too long to answer. Please try again.",
@@ -68,6 +69,7 @@
       thanks: "Merci pour votre avis !",
       noAnswer: "Désolé, je n'ai pas trouvé de réponse dans nos articles.",
       trySuggestions: "Peut-être l'une de ces questions vous aidera :",
+      didYouMean: "Ou vouliez-vous dire :",
       contact: "Contacter une personne",
       networkError: "Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.",
       timeout: "Le serveur a mis trop de temps à répondre. Veuillez réessayer.",
@@ -97,6 +99,7 @@
       thanks: "Danke für Ihr Feedback!",
       noAnswer: "Leider habe ich dazu keine Antwort in unseren Artikeln gefunden.",
       trySuggestions: "Vielleicht hilft eine dieser Fragen:",
+      didYouMean: "Oder meinten Sie:",
       contact: "Eine Person kontaktieren",
       networkError: "Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
       timeout: "Der Server hat zu lange gebraucht. Bitte versuchen Sie es erneut.",
@@ -126,6 +129,7 @@
       thanks: "¡Gracias por tu opinión!",
       noAnswer: "Lo siento, no encontré una respuesta en nuestros artículos.",
       trySuggestions: "Quizá te ayude una de estas:",
+      didYouMean: "¿O quisiste decir:",
       contact: "Contactar con una persona",
       networkError: "No se pudo conectar con el servidor. Comprueba tu conexión e inténtalo de nuevo.",
       timeout: "El servidor tardó demasiado en responder. Inténtalo de nuevo.",
@@ -541,7 +545,9 @@
 
   function validTurn(turn) {
     if (!turn || typeof turn.question !== "string") return false;
-    if (turn.type === "answer") return !!turn.answer && typeof turn.answer === "object";
+    if (turn.type === "answer") {
+      return !!turn.answer && typeof turn.answer === "object" && (turn.alternatives == null || Array.isArray(turn.alternatives));
+    }
     if (turn.type === "none") return Array.isArray(turn.results);
     return turn.type === "user" || (turn.type === "error" && typeof turn.message === "string");
   }
@@ -752,12 +758,22 @@
     text.appendChild(highlighted(passage.text || "", entry.terms));
     bubble.appendChild(text);
     bubble.appendChild(sourceLine(passage));
-    row("bot", [bubble, feedbackRow(entry)]);
+    var children = [bubble];
+    // Other FAQ questions that scored nearly as well: the reader picks if the answer is not the one meant.
+    var close = (entry.alternatives || []).map(chipLabel).filter(Boolean);
+    if (close.length) {
+      children.push(el("p", { class: "label", text: t.didYouMean }));
+      children.push(chips(close, t.didYouMean));
+    }
+    children.push(feedbackRow(entry));
+    row("bot", children);
   }
 
   function suggestionsFor(entry) {
-    var fromResults = (entry.results || []).filter(function (p) { return p && p.score > 0; })
-      .map(chipLabel);
+    // The closest FAQ questions first: a question is a better chip than the start of a paragraph.
+    var matched = (entry.results || []).filter(function (p) { return p && p.score > 0; });
+    var fromResults = matched.filter(function (p) { return p.kind === "faq"; })
+      .concat(matched.filter(function (p) { return p.kind !== "faq"; })).map(chipLabel);
     var labels = fromResults.length ? fromResults : (starters || []).map(function (s) { return s.question; });
     var seen = Object.create(null);
     return labels.filter(function (label) {
@@ -847,7 +863,8 @@
       typing.remove();
       if (response.answer) {
         var terms = Array.isArray(response.terms) ? response.terms.slice(0, 50) : [];
-        push({ type: "answer", question: question, answer: pickPassage(response.answer), feedback: null, terms: terms });
+        push({ type: "answer", question: question, answer: pickPassage(response.answer), feedback: null, terms: terms,
+          alternatives: (response.did_you_mean || []).map(pickPassage) });
         announce(t.answered + " " + String(response.answer.text || ""));
       } else {
         push({ type: "none", question: question, results: (response.results || []).map(pickPassage) });
