@@ -127,3 +127,20 @@ def test_did_you_mean_lists_close_faq_pairs_only(monkeypatch):
     scored[2]["score"] = 0.5  # far behind: the answer is clear
     assert answer._close_alternatives(scored) == []
     assert answer._close_alternatives([passage("paragraph", None, 1.0), passage("faq", "Q?", 1.0)]) == []
+
+
+def test_misspelled_terms_read_as_an_indexed_neighbour(index_dir):
+    from faqbot.spelling import correct, neighbours
+
+    assert {"refund", "refud", "rrefnd", "erfnd", "refnda"} <= neighbours("refnd") and "refnd" not in neighbours("refnd")
+    index = Index.load(index_dir)
+    right, wrong = parse_query(index, "refund delivery"), parse_query(index, "refnud delievry")
+    assert not wrong.known
+    fixed = correct(index, wrong)
+    assert fixed.known == right.known and set(fixed.terms) == set(right.terms)
+    known = parse_query(index, "refund delivery zq")  # every long term known: the same object back
+    assert correct(index, known) is known
+    far = parse_query(index, "zzzzzz")  # no indexed term one edit away
+    assert correct(index, far) is far
+    assert correct(index, parse_query(index, "tmatoes")).known == parse_query(index, "tomatoes").known
+
