@@ -123,9 +123,12 @@ def mixed(embedder, settings) -> None:
     import shutil
 
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "src"
+        src, flat = Path(tmp) / "src", Path(tmp) / "flat"  # flat: the same files named by article id, for gold
+        flat.mkdir()
         for lang, folder in (("en", SHARED / "eval" / "articles"), ("de", MULTI / "de" / "articles")):
             shutil.copytree(folder, src / lang)
+            for path in folder.iterdir():
+                shutil.copy(path, flat / f"{lang}-{path.name}")
         index_paths([src], Path(tmp) / "index", embedder=embedder)
         index = Index.load(Path(tmp) / "index")
         passages = [index.passage(i) for i in range(index.n_passages)]
@@ -133,7 +136,7 @@ def mixed(embedder, settings) -> None:
         print("| questions | faqbot | Hit@1 | MRR@10 | first passage in the question's language |")
         print("|---|---|---|---|---|")
         for lang, queries_path in (("en", SHARED / "eval" / "queries.jsonl"), ("de", MULTI / "de" / "queries.jsonl")):
-            queries = [replace(q, article=f"{lang}/{q.article}") for q in load_queries(queries_path)]
+            queries = [replace(q, article=f"{lang}-{q.article}") for q in load_queries(queries_path)]
             for label, answer_settings in (("lexical", replace(settings.answer_settings(), embedder=None)),
                                            ("default", replace(settings.answer_settings(), embedder=embedder))):
                 if label == "default" and embedder is None:
@@ -144,10 +147,10 @@ def mixed(embedder, settings) -> None:
                 def counting(question, ranker=ranker, same=same):
                     ranked, answered = ranker(question)
                     if ranked:
-                        same.append(passages[ranked[0]].article.startswith(lang + "/"))
+                        same.append(passages[ranked[0]].article.startswith(lang + "-"))
                     return ranked, answered
 
-                report = evaluate(counting, queries, passages, src / lang)
+                report = evaluate(counting, queries, passages, flat)
                 o = report["overall"]
                 print(f"| {lang} ({len(queries)}) | {label} | {o['hit@1']:.3f} | {o['mrr@10']:.3f} | "
                       f"{sum(same) / max(len(same), 1):.3f} |")
