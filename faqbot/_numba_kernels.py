@@ -640,3 +640,19 @@ def pair_hamming(codes_a, codes_b, query):
             db += ((y + (y >> np.uint64(4))) & m4) * h01 >> np.uint64(56)
         out[i] = min(da, db)
     return out
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def half_dots(a_bits, b_bits, docs, query, lut, out_a, out_b):
+    """Dot products of query (float32) with rows docs of two float16 matrices given as their uint16
+    bits (dense.py), each half converted through lut (bits -> float32): numpy's float16 -> float32
+    conversion cost 8 ms for 2 x 2,048 rows, this 0.6 ms."""
+    for i in range(len(docs)):
+        d = docs[i]
+        sa = np.float32(0.0)
+        sb = np.float32(0.0)
+        for j in range(a_bits.shape[1]):
+            sa += lut[a_bits[d, j]] * query[j]
+            sb += lut[b_bits[d, j]] * query[j]
+        out_a[i] = sa
+        out_b[i] = sb

@@ -144,3 +144,17 @@ def test_misspelled_terms_read_as_an_indexed_neighbour(index_dir):
     assert correct(index, far) is far
     assert correct(index, parse_query(index, "tmatoes")).known == parse_query(index, "tomatoes").known
 
+
+
+def test_compiled_cosines_equal_numpy(monkeypatch):
+    if not kernel.load():
+        pytest.skip("numba unavailable")
+    rng = np.random.default_rng(5)
+    index = _Vectors(_unit(rng, (500, 384)), _unit(rng, (500, 384)))
+    docs = np.sort(rng.choice(500, 200, replace=False))
+    q = _unit(rng, 384)
+    compiled = dense.cosines(index, q, docs)
+    monkeypatch.setattr(kernel, "_kernels", False)
+    plain = dense.cosines(index, q, docs)
+    for a, b in zip(compiled, plain):
+        np.testing.assert_allclose(a, b, atol=1e-5)
