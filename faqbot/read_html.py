@@ -505,7 +505,9 @@ def remove_furniture(body: etree._Element) -> None:
             continue
         if tag in ("html", "body", "main", "article") or sizes.get(el, 0) > too_big:
             continue
-        names = f"{el.get('class') or ''} {el.get('id') or ''}"
+        # A dotted id is a generated anchor (Sphinx: "django.db.models.fields.related.RelatedManager"), not a
+        # name a theme gave its furniture.
+        names = f"{el.get('class') or ''} {'' if '.' in (el.get('id') or '') else el.get('id')}"
         if tag in _FURNITURE_TAGS or (el.get("role") or "").lower() in _ROLES:
             doomed.append(el)
         elif tag in ("header", "footer") and not any(a.tag in ("article", "main") for a in el.iterancestors()):

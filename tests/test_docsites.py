@@ -230,3 +230,16 @@ def test_a_category_heading_of_an_faq_section_gives_the_questions_it_lists():
         ("Am I safe once it is on?", "Mostly, but test the code that runs around DST changes."),
         ("How do I list the zones?", "Use zoneinfo.available_timezones() from the standard library."),
     ]
+
+
+def test_an_api_entry_named_like_furniture_is_kept():
+    from faqbot.read_html import read_html
+
+    # Sphinx anchors API entries by their dotted path; "related" or "menu" in one is no related-articles box.
+    page = ('<html><body><h1>Related objects</h1><dl class="py class">'
+            '<dt class="sig sig-object py" id="shop.models.related.RelatedManager">class RelatedManager</dt>'
+            "<dd><p>A manager used in a one-to-many or many-to-many related context, on both sides.</p></dd>"
+            "</dl></body></html>")
+    blocks = read_html(page).blocks
+    assert [(b.kind, b.question, b.anchor) for b in blocks] == [
+        ("term", "class RelatedManager", "shop.models.related.RelatedManager")]
