@@ -15,7 +15,7 @@ import numpy as np
 from .errors import BadQuestion
 from .index import Index
 from .bm25 import K1
-from .analyze import token, words
+from .analyze import WORD_TABLE_LANGUAGE, token, words
 from .detect import question_languages
 from .languages import language_code
 from .search import Hit, Query, best_passages, search
@@ -286,10 +286,12 @@ def matched_words(query: Query, texts: list[str]) -> list[str]:
     wanted, language = query.terms, query.language
     if not wanted:
         return []
-    # A token starts with its word's first letter, but for an accent a stemmer may drop ("über" ->
-    # "uber"): only words so starting are analysed. A miss would cost a highlight, never an answer.
-    starts = {_base_letter(t[0]) for t in wanted}
-    seen = dict.fromkeys(w for text in texts for w in words(text) if _base_letter(w[0]) in starts)
+    seen = dict.fromkeys(w for text in texts for w in words(text))
+    if language == WORD_TABLE_LANGUAGE:
+        # An English token starts with its word's first letter (accents folded: "café" -> "cafe"):
+        # only words so starting are analysed. Elsewhere prefixes go ("الشحن" -> "شحن").
+        starts = {_base_letter(t[0]) for t in wanted}
+        return [w for w in seen if _base_letter(w[0]) in starts and token(w, language) in wanted]
     return [w for w in seen if token(w, language) in wanted]
 
 
