@@ -105,11 +105,22 @@ class QuestionLog:
         self._buffer("asked", self._row(question, response))
         return None
 
+    def start_writer(self) -> None:
+        """Start this process's writer thread now (a server worker at start-up), so rows past the
+        retention period go hourly even while nobody asks anything. Buffered mode only; idempotent."""
+        if self._interval is None:
+            return
+        with self._pending_lock:
+            self._ensure_flusher()
+
+    def _ensure_flusher(self) -> None:
+        if self._flusher_pid != os.getpid():  # first use in this process (or a forked copy)
+            self._pending, self._pending_feedback = [], []
+            self._start_flusher()
+
     def _buffer(self, kind: str, row: tuple) -> None:
         with self._pending_lock:
-            if self._flusher_pid != os.getpid():  # first row in this process (or a forked copy)
-                self._pending, self._pending_feedback = [], []
-                self._start_flusher()
+            self._ensure_flusher()
             (self._pending if kind == "asked" else self._pending_feedback).append(row)
             waiting = len(self._pending) + len(self._pending_feedback)
             if waiting > self._max_buffer:  # unwritable for long: the oldest questions make room

@@ -43,6 +43,17 @@ def _one_blas_thread(worker) -> None:
     threadpool_limits(1)
 
 
+def _start_worker(app):
+    """gunicorn's post_worker_init hook: one BLAS thread, and the question log's writer running from
+    the start (it also deletes rows past the retention period, hourly, on a server nobody asks)."""
+    def post_worker_init(worker) -> None:
+        _one_blas_thread(worker)
+        log = app.extensions.get("faqbot.log")
+        if log is not None:
+            log.start_writer()
+    return post_worker_init
+
+
 def _write_question_log(app):
     """gunicorn's worker_exit hook: write the worker's buffered questions before it goes."""
     def worker_exit(server, worker) -> None:
@@ -63,7 +74,7 @@ def gunicorn_options(settings: Settings, app) -> dict:
         "timeout": 30,
         "accesslog": None,
         "loglevel": "warning",
-        "post_worker_init": _one_blas_thread,
+        "post_worker_init": _start_worker(app),
         "worker_exit": _write_question_log(app),
     }
 

@@ -109,6 +109,20 @@ def test_retention_is_enforced_by_the_buffered_writer_of_a_server(tmp_path):
     assert log.rows() == []
 
 
+def test_retention_is_enforced_on_a_server_nobody_asks(tmp_path):
+    """A worker starts its writer at start-up (server.py's post_worker_init): no question needed."""
+    clock = Clock(NOW)
+    QuestionLog(tmp_path / "q.sqlite", now=clock).record_question("old question", _response(True))
+    log = QuestionLog(tmp_path / "q.sqlite", retention_days=1, now=clock)  # the server opens the log
+    log.start_buffering(interval=0.02)
+    log.start_writer()
+    clock.t = NOW + 2 * DAY  # nobody asks anything from now on
+    deadline = time.monotonic() + 10
+    while log.rows() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert log.rows() == []
+
+
 def test_email_addresses_and_card_numbers_are_masked_before_storing(index_dir, tmp_path):
     client = create_app({"index_dir": str(index_dir)}).test_client()
     question = "refund to jane.doe+shop@example.co.uk for card 4111 1111 1111 1111 or 4111-1111-1111-1111?"
