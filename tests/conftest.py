@@ -73,14 +73,18 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture
-def corpus_dir(tmp_path) -> Path:
-    """Four tiny articles in three formats: enough passages for BM25 idf to be positive."""
-    folder = tmp_path / "articles"
+def write_sample_articles(folder: Path) -> Path:
+    """Write SAMPLE_ARTICLES into folder (created); return it."""
     folder.mkdir()
     for name, body in SAMPLE_ARTICLES.items():
         (folder / name).write_text(body, encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def corpus_dir(tmp_path) -> Path:
+    """Four tiny articles in three formats: enough passages for BM25 idf to be positive."""
+    return write_sample_articles(tmp_path / "articles")
 
 
 @pytest.fixture

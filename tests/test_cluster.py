@@ -234,13 +234,10 @@ class Replica:
 @pytest.fixture(scope="module")
 def cluster(postgres, redis_server, tmp_path_factory):
     from faqbot.pipeline import index_paths
-    from tests.conftest import SAMPLE_ARTICLES
+    from tests.conftest import write_sample_articles
 
     root = tmp_path_factory.mktemp("cluster")
-    corpus = root / "articles"
-    corpus.mkdir()
-    for name, body in SAMPLE_ARTICLES.items():
-        (corpus / name).write_text(body, encoding="utf-8")
+    corpus = write_sample_articles(root / "articles")
     index_paths([corpus], root / "built-index")
     url = postgres.new_database("replicas")
     env = {"FAQBOT_QUESTION_LOG": url, "FAQBOT_RATE_LIMIT_STORAGE": redis_server.url, "FAQBOT_RATE_LIMIT": "6"}

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.conftest import SAMPLE_ARTICLES
+from tests.conftest import write_sample_articles
 
 from .report_screenshot import TOKEN, fill_log
 from .test_widget import axe_problems
@@ -27,10 +27,7 @@ def admin_site(tmp_path_factory):
     from faqbot.pipeline import index_paths
 
     work = tmp_path_factory.mktemp("admin-report")
-    folder = work / "articles"
-    folder.mkdir()
-    for name, body in SAMPLE_ARTICLES.items():
-        (folder / name).write_text(body, encoding="utf-8")
+    folder = write_sample_articles(work / "articles")
     index_paths([folder], work / "index")
     fill_log(work / "questions.sqlite", Index.load(work / "index"), AnswerSettings(), time.time(), days=5)
     app = create_app({"index_dir": str(work / "index"), "question_log": str(work / "questions.sqlite"),
