@@ -1,4 +1,4 @@
-"""Take the README's report screenshot: docs/admin-report.png (1280 wide, full page).
+"""Take the report screenshot in docs/admin.md: docs/admin-report.png (1280 wide, full page).
 
 Run from the repository root after scripts/setup-browser.sh:  python tests/browser/report_screenshot.py
 It indexes the sample corpus, fills a question log with two weeks of questions really answered by
