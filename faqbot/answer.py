@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from itertools import chain
 
 import numpy as np
 
+from .config import LANGUAGE_TAG
 from .errors import BadQuestion
 from .index import Index
 from .bm25 import K1
@@ -77,14 +77,11 @@ def check_question(question: object) -> str:
     return question
 
 
-_LANG_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
-
-
 def check_lang(lang: object) -> str | None:
     """Return a BCP 47 language tag ("de", "pt-BR") or None, or raise BadQuestion."""
     if lang is None or lang == "":
         return None
-    if not isinstance(lang, str) or len(lang) > 35 or not _LANG_TAG.fullmatch(lang.strip()):
+    if not isinstance(lang, str) or len(lang) > 35 or not LANGUAGE_TAG.fullmatch(lang.strip()):
         raise BadQuestion("'lang' must be a BCP 47 language tag such as \"de\" or \"pt-BR\".")
     return lang.strip()
 

@@ -74,8 +74,9 @@ def cli():
 @click.option("--sitemap", "sitemaps", multiple=True, metavar="URL", help="Index the pages of this sitemap (repeatable).")
 @click.option("--urls", "url_lists", multiple=True, metavar="FILE", help="Index the pages listed in FILE, one URL a line.")
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of re-reading only new or changed sources.")
+@click.option("--lang", metavar="TAG", help="Language of articles that declare none and are not detected [default: English].")
 @click.pass_context
-def index(ctx, paths, index_dir, base_url, url_style, sitemaps, url_lists, full):
+def index(ctx, paths, index_dir, base_url, url_style, sitemaps, url_lists, full, lang):
     """Index articles (.txt, .md, .html) from PATHS (files or folders, recursive) and web pages.
 
     Only new or changed sources are read again. With no PATHS, --sitemap or --urls, indexes the
@@ -91,7 +92,7 @@ def index(ctx, paths, index_dir, base_url, url_style, sitemaps, url_lists, full)
     """
     from .reindex import refresh, summary_lines
 
-    settings = _settings(ctx, index_dir=index_dir, base_url=base_url, url_style=url_style)
+    settings = _settings(ctx, index_dir=index_dir, base_url=base_url, url_style=url_style, lang=lang)
     try:
         report = refresh(settings, paths, sitemaps, url_lists, full, progress=_progress("Reading"),
                          crawl_progress=_progress("Fetching"), embed_progress=_progress("Embedding"))
@@ -191,9 +192,10 @@ def serve(ctx, host, port, workers, index_dir):
 @click.argument("path", type=click.Path())
 @click.option("--base-url", metavar="URL", help="URL prefix for articles without their own URL.")
 @click.option("--url-style", type=click.Choice(["file", "pretty"]), help="URLs of HTML files: guide.html or guide.")
+@click.option("--lang", metavar="TAG", help="Language of articles that declare none and are not detected [default: English].")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of articles with their passages.")
 @click.pass_context
-def inspect(ctx, path, base_url, url_style, as_json):
+def inspect(ctx, path, base_url, url_style, lang, as_json):
     """Show what faqbot extracts from a file or folder, without indexing.
 
     \b
@@ -204,9 +206,10 @@ def inspect(ctx, path, base_url, url_style, as_json):
     from .extract import extract_passages
     from .pipeline import load_articles
 
-    settings = _settings(ctx, base_url=base_url, url_style=url_style)
+    settings = _settings(ctx, base_url=base_url, url_style=url_style, lang=lang)
     try:
-        articles, skipped = load_articles([path], settings.base_url, url_style=settings.url_style)
+        articles, skipped = load_articles([path], settings.base_url, url_style=settings.url_style,
+                                          default_lang=settings.lang)
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
     out = []
@@ -282,7 +285,8 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
         if index_dir is None:
             if not articles.is_dir():
                 raise click.ClickException(f"No articles folder at {articles}; pass --index or --articles.")
-            index_paths([articles], tmp, settings.base_url, embedder=settings.embedder(), url_style=settings.url_style)
+            index_paths([articles], tmp, settings.base_url, embedder=settings.embedder(), url_style=settings.url_style,
+                        default_lang=settings.lang)
         index = _load_index(settings if index_dir else load_settings({"index_dir": tmp}))
         warm_up(index)  # long run: the compiled search kernel pays for its import
         passages = [index.passage(i) for i in range(index.n_passages)]

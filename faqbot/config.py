@@ -6,6 +6,7 @@ import difflib
 import logging
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -15,15 +16,15 @@ from .errors import FaqbotError
 
 
 def setting(default: Any, help: str, *, low: float | None = None, high: float | None = None,
-            flag_means: int | None = None, secret_chars: int | None = None) -> Any:
+            flag_means: int | None = None, secret_chars: int | None = None, tag: bool = False) -> Any:
     """One row of the settings table: default, help sentence and allowed range (inclusive).
 
     flag_means: for an integer setting, the number `true` stands for (trust_proxy = true is 1 hop).
     secret_chars: a secret string, empty (off) or at least this many characters after stripping
-    spaces; errors never show its value.
+    spaces; errors never show its value. tag: a BCP 47 language tag (or empty).
     """
     return field(default=default, metadata={"help": help, "low": low, "high": high, "flag_means": flag_means,
-                                            "secret_chars": secret_chars})
+                                            "secret_chars": secret_chars, "tag": tag})
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Settings:
     base_url: str = setting("/articles/", "URL prefix for articles that don't state their own URL")
     url_style: str = setting("file", "URLs of HTML files read from a folder: `file` (`guide.html`) or `pretty` "
                                      "(`guide`); see [Documentation sites](#documentation-sites)")
+    lang: str = setting("", "language of articles that declare none and whose text the detector is unsure of; "
+                            "empty = English", tag=True)
     min_confidence: float = setting(0.35, "below this confidence there is no answer, only suggestions "
                                           "(chosen on the dev set, see Quality)", low=0, high=1)
     top_k: int = setting(5, "results returned when a request doesn't say", low=1, high=50)
@@ -108,6 +111,7 @@ DEFAULT_CONFIG_FILE = "faqbot.toml"
 ENV_PREFIX = "FAQBOT_"
 # FAQBOT_* variables that are not settings: the config file's name and click's shell completion.
 OTHER_ENV = frozenset({CONFIG_FILE_ENV, "FAQBOT_COMPLETE", "_FAQBOT_COMPLETE"})
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")  # BCP 47, loosely: "de", "pt-BR", "zh-Hant"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 log = logging.getLogger("faqbot")
 
@@ -124,6 +128,7 @@ class SettingSpec:
     high: float | None = None
     flag_means: int | None = None
     secret_chars: int | None = None
+    tag: bool = False
 
     @property
     def env(self) -> str:
@@ -140,6 +145,8 @@ class SettingSpec:
             kind += f" (or true for {self.flag_means}, false for 0)"
         if self.secret_chars is not None:
             kind = f"empty (off) or {kind} of at least {self.secret_chars} characters (spaces around it do not count)"
+        if self.tag:
+            kind = "empty or a BCP 47 language tag such as \"de\" or \"pt-BR\""
         return kind
 
 
@@ -183,6 +190,10 @@ def parse_value(spec: SettingSpec, value: Any, where: str) -> Any:
                 raise FaqbotError(f"Setting {spec.name!r} ({where}) must be {spec.describe()}; "
                                   f"the value given has {len(secret)} characters.")
             return secret
+        if spec.tag:
+            value = value.strip()
+            if value and not LANGUAGE_TAG.fullmatch(value):
+                raise refuse()
         return value
     number: Any = value
     if spec.flag_means is not None:

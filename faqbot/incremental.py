@@ -8,7 +8,7 @@ complete new index version: BM25 weights depend on every document, so the postin
 rebuilt, which is cheap; reading, extracting, tokenizing and embedding are what we save.
 
 The result is the same index a full rebuild gives (tests compare the files). The cache is
-dropped whole when the code that reads or tokenizes changes, or when base_url or url_style does.
+dropped whole when the code that reads or tokenizes changes, or when base_url, url_style or lang does.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from .index import FIELDS, Index, IndexWriter, encode_term, index_text, store_li
 from .model import Passage
 from .pipeline import IndexReport, nothing_to_index, passage_tokens
 from .read import (DEFAULT_BASE_URL, EXTENSIONS, MAX_FILE_BYTES, Skipped, decode, find_sources, parse_document,
-                   read_file_bytes, slugify)
+                   read_file_bytes, slugify, with_language)
 from .semantic import embedding_texts, vector_arrays
 
 CACHE_FILE = "cache.sqlite"
@@ -109,9 +109,9 @@ class Entry:
         return out
 
 
-def code_fingerprint(base_url: str, url_style: str = "file") -> str:
+def code_fingerprint(base_url: str, url_style: str = "file", default_lang: str = "") -> str:
     """Identifies everything a cached passage depends on besides its source's bytes."""
-    digest = hashlib.sha256(f"{__version__}|{ANALYZER_VERSION}|{base_url}|{url_style}|".encode())
+    digest = hashlib.sha256(f"{__version__}|{ANALYZER_VERSION}|{base_url}|{url_style}|{default_lang}|".encode())
     here = Path(__file__).resolve().parent
     for name in _CODE:
         try:
@@ -302,10 +302,11 @@ def _read_file(entry: Entry, path: str, st: os.stat_result) -> tuple[Entry, byte
     return entry, data
 
 
-def _parse_file(entry: Entry, data: bytes, path: str, base_url: str, url_path: str | None = None) -> Entry:
+def _parse_file(entry: Entry, data: bytes, path: str, base_url: str, url_path: str | None = None,
+                default_lang: str = "") -> Entry:
     try:
         kind = EXTENSIONS[os.path.splitext(path)[1].lower()]
-        article = parse_document(data, kind, path, entry.article_id, base_url, url_path)
+        article = parse_document(data, kind, path, entry.article_id, base_url, url_path, default_lang)
     except SkipFile as err:
         entry.skip = str(err)
         return entry
@@ -315,13 +316,14 @@ def _parse_file(entry: Entry, data: bytes, path: str, base_url: str, url_path: s
     return _analysed(entry, article)
 
 
-def read_page(data: bytes, url: str, article_id: str):
-    """A fetched HTML page -> Article, its URL the canonical one or else the page's own."""
+def read_page(data: bytes, url: str, article_id: str, default_lang: str = ""):
+    """A fetched HTML page -> Article, its URL the canonical one or else the page's own, its language decided."""
     from .read_html import read_html  # lxml is only loaded when there is HTML to read
 
     article = read_html(decode(data, "html"), url)
     own_url = urljoin(url, article.url) if article.url else url
-    return replace(article, url=own_url, title=article.title or article_id.replace("-", " ").capitalize())
+    article = replace(article, url=own_url, title=article.title or article_id.replace("-", " ").capitalize())
+    return with_language(article, default_lang)
 
 
 def page_article_id(url: str, taken: set[str]) -> str:
@@ -362,6 +364,7 @@ def index_sources(
     embedder=None,
     embed_progress: Callable[[int, int], None] | None = None,
     url_style: str = "file",
+    default_lang: str = "",
 ) -> RefreshReport:
     """Index files under paths and the pages of sitemaps / URL lists, reusing what did not change.
 
@@ -372,15 +375,16 @@ def index_sources(
     started = time.perf_counter()
     report = RefreshReport()
     index_dir = Path(index_dir)
-    cache = SourceCache(index_dir / CACHE_FILE, code_fingerprint(base_url, url_style))
+    cache = SourceCache(index_dir / CACHE_FILE, code_fingerprint(base_url, url_style, default_lang))
     try:
         old = cache.rows()
-        entries = _file_entries(paths, base_url, cache, {} if full else old, report, progress, url_style)
+        entries = _file_entries(paths, base_url, cache, {} if full else old, report, progress, url_style, default_lang)
         if sitemaps or url_lists:
             crawler = crawl if isinstance(crawl, Crawler) else Crawler(crawl)
             taken = {e.article_id for e in entries}
             try:
-                entries += _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, crawl_progress)
+                entries += _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, crawl_progress,
+                                         default_lang)
             finally:
                 if crawler is not crawl:
                     crawler.close()
@@ -432,7 +436,7 @@ def _find_sources(paths, cache: "SourceCache", use_cache: bool, url_style: str =
     return sources, skipped
 
 
-def _file_entries(paths, base_url, cache, old, report, progress, url_style="file") -> list[Entry]:
+def _file_entries(paths, base_url, cache, old, report, progress, url_style="file", default_lang="") -> list[Entry]:
     """Entries for the files under paths: unchanged ones from the cache, the others read now."""
     sources, not_found = _find_sources(paths, cache, use_cache=bool(old), url_style=url_style)
     report.skipped.extend(not_found)
@@ -459,7 +463,7 @@ def _file_entries(paths, base_url, cache, old, report, progress, url_style="file
                     cached.changed = True
                     entry = cached
                 elif data is not None:
-                    entry = _parse_file(entry, data, path, base_url, url_path)
+                    entry = _parse_file(entry, data, path, base_url, url_path, default_lang)
                     report.read += 1
         if entry.skip:
             report.skipped.append(Skipped(path, entry.skip))
@@ -471,7 +475,7 @@ def _file_entries(paths, base_url, cache, old, report, progress, url_style="file
     return entries
 
 
-def _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, progress) -> list[Entry]:
+def _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report, progress, default_lang="") -> list[Entry]:
     """Entries for the pages of sitemaps and URL lists; full=True re-reads every page that answers."""
     crawl = report.crawl = CrawlReport()
     targets: list[tuple[str, Target]] = []
@@ -517,7 +521,7 @@ def _page_entries(crawler, sitemaps, url_lists, cache, old, full, taken, report,
             else:
                 entry = Entry(page.url, origin, article_id, sha256=digest)
                 try:
-                    _analysed(entry, read_page(page.body, page.final_url or page.url, article_id))
+                    _analysed(entry, read_page(page.body, page.final_url or page.url, article_id, default_lang))
                 except SkipFile as err:
                     report.skipped.append(Skipped(page.url, str(err)))
                     continue

@@ -30,15 +30,18 @@ class IndexReport:
 
 def iter_articles(
     paths: list[str | Path], base_url: str = DEFAULT_BASE_URL, skipped: list[Skipped] | None = None,
-    progress: Callable[[int, int], None] | None = None, url_style: str = "file",
+    progress: Callable[[int, int], None] | None = None, url_style: str = "file", default_lang: str = "",
 ) -> Iterator[tuple[str, Article]]:
-    """Read every source under paths, one at a time; unreadable ones go to skipped with their reason."""
+    """Read every source under paths, one at a time; unreadable ones go to skipped with their reason.
+
+    default_lang: the language of articles that declare none and are not detected (the `lang` setting).
+    """
     skipped = [] if skipped is None else skipped
     sources, not_found = find_sources(paths, url_style)
     skipped.extend(not_found)
     for n, source in enumerate(sources, 1):
         try:
-            yield source.article_id, read_source(source, base_url)
+            yield source.article_id, read_source(source, base_url, default_lang)
         except SkipFile as err:
             skipped.append(Skipped(str(source.path), str(err)))
         except RecursionError:
@@ -49,11 +52,11 @@ def iter_articles(
 
 def load_articles(
     paths: list[str | Path], base_url: str = DEFAULT_BASE_URL, progress: Callable[[int, int], None] | None = None,
-    url_style: str = "file",
+    url_style: str = "file", default_lang: str = "",
 ) -> tuple[list[tuple[str, Article]], list[Skipped]]:
     """Read every source under paths into memory (for inspect and eval)."""
     skipped: list[Skipped] = []
-    articles = list(iter_articles(paths, base_url, skipped, progress, url_style))
+    articles = list(iter_articles(paths, base_url, skipped, progress, url_style, default_lang))
     return articles, skipped
 
 
@@ -92,6 +95,7 @@ def index_paths(
     embedder=None,
     embed_progress: Callable[[int, int], None] | None = None,
     url_style: str = "file",
+    default_lang: str = "",
 ) -> IndexReport:
     """Index every article under paths into index_dir (published atomically; the old index serves until then).
 
@@ -104,7 +108,7 @@ def index_paths(
     questions: list[str] = []
     texts: list[str] = []
     try:
-        for article_id, article in iter_articles(paths, base_url, report.skipped, progress, url_style):
+        for article_id, article in iter_articles(paths, base_url, report.skipped, progress, url_style, default_lang):
             report.articles += 1
             for passage in extract_passages(article, article_id):
                 writer.add_passage(passage, article.lang)

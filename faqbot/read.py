@@ -192,19 +192,34 @@ def decode(data: bytes, kind: str) -> str:
         raise SkipFile(f"cannot decode: not UTF-8 (byte {err.start})") from None
 
 
-def read_source(source: Source, base_url: str = DEFAULT_BASE_URL) -> Article:
+def read_source(source: Source, base_url: str = DEFAULT_BASE_URL, default_lang: str = "") -> Article:
     """Read one source file into an Article with its URL filled in; raise SkipFile with the reason."""
     data = read_file_bytes(source.path)
     kind = EXTENSIONS[source.path.suffix.lower()]
-    return parse_document(data, kind, str(source.path), source.article_id, base_url, source.url_path)
+    return parse_document(data, kind, str(source.path), source.article_id, base_url, source.url_path, default_lang)
+
+
+def with_language(article: Article, default_lang: str = "") -> Article:
+    """The article with its language decided: declared, else detected from its text, else default_lang.
+
+    lang_source says which ("declared", "detected", "default"); lang None means English.
+    """
+    if article.lang:
+        return replace(article, lang_source="declared")
+    from .detect import article_language
+
+    lang, lang_source = article_language(" ".join(b.question or b.text for b in article.blocks[:50]), default_lang or None)
+    return replace(article, lang=lang, lang_source=lang_source)
 
 
 def parse_document(
-    data: bytes, kind: str, source: str, article_id: str, base_url: str, url_path: str | None = None
+    data: bytes, kind: str, source: str, article_id: str, base_url: str, url_path: str | None = None,
+    default_lang: str = "",
 ) -> Article:
     """Decode and parse one document of a known kind ("text", "markdown", "html").
 
-    Without a URL of its own, the article gets base_url + url_path (else + article_id).
+    Without a URL of its own, the article gets base_url + url_path (else + article_id); without
+    a declared language, the detected one, else default_lang (see with_language).
     """
     text = decode(data, kind)
     if kind == "html":
@@ -217,10 +232,4 @@ def parse_document(
         article = read_text(text, source)
     url = article.url or base_url.rstrip("/") + "/" + (article_id if url_path is None else url_path)
     title = article.title or article_id.replace("-", " ").capitalize()
-    if article.lang:
-        lang, lang_source = article.lang, "declared"
-    else:
-        from .detect import article_language
-
-        lang, lang_source = article_language(" ".join(b.question or b.text for b in article.blocks[:50]))
-    return replace(article, url=url, title=title, lang=lang, lang_source=lang_source)
+    return with_language(replace(article, url=url, title=title), default_lang)

@@ -172,6 +172,31 @@ def test_inspect_shows_how_the_language_was_decided(runner, tmp_path):
     assert "(detected)" in runner.invoke(cli, ["inspect", str(tmp_path / "plain.md")]).output
 
 
+def test_lang_setting_is_the_language_of_articles_that_declare_none_and_are_not_detected(runner, tmp_path, monkeypatch):
+    import json
+
+    from faqbot.cli import cli
+
+    src = tmp_path / "src"
+    src.mkdir()
+    # Too short for the detector: without the setting it would be English (no stemming of "Verträge").
+    (src / "short.md").write_text("# Verträge\n\nVerträge kündigen.\n")
+    (src / "declared.md").write_text("---\nlang: en\n---\n# Refunds\n\nRefunds take five days.\n")
+    monkeypatch.setenv("FAQBOT_LANG", "de")
+    result = runner.invoke(cli, ["inspect", str(src), "--json"])
+    langs = {a["title"]: (a["lang"], a["lang_source"]) for a in json.loads(result.output)}
+    assert langs == {"Verträge": ("de", "default"), "Refunds": ("en", "declared")}
+    assert "lang: fr (default)" in runner.invoke(cli, ["inspect", str(src / "short.md"), "--lang", "fr"]).output
+    assert runner.invoke(cli, ["index", str(src), "--index", str(tmp_path / "ix")]).exit_code == 0
+    index = Index.load(tmp_path / "ix")
+    assert set(index.languages) == {"german", "english"}
+    # German stems on both sides: "Vertrag" finds "Verträge" only when the passage was stemmed as German.
+    assert ask(index, "Vertrag", lang="de")["results"][0]["id"].startswith("short")
+    monkeypatch.setenv("FAQBOT_LANG", "no tag!")
+    result = runner.invoke(cli, ["inspect", str(src)])
+    assert result.exit_code == 1 and "'lang'" in result.output and "BCP 47" in result.output
+
+
 def test_an_index_of_the_previous_analyzer_is_refused_with_a_rebuild_sentence(index_dir):
     import json
 
