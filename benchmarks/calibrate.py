@@ -4,10 +4,10 @@
 
 Labels: for each in-scope question, whether faqbot's first passage is right; every out-of-scope
 question (tests/data/out_of_scope.jsonl) counts as "first passage wrong". A logistic regression
-on the features of faqbot.answer.confidence_features is fitted on half the articles (and half the
+on the features of faqbot.search.answer.confidence_features is fitted on half the articles (and half the
 out-of-scope questions) and checked on the other half, then refitted on everything. The readers'
 own-words questions (tests/data/realistic_faq.jsonl) join the fit with their "tuning" half only;
-the "held-apart" half is only reported on. Prints the weights to put in faqbot/answer.py, a
+the "held-apart" half is only reported on. Prints the weights to put in faqbot/search/answer.py, a
 reliability table and the threshold trade-off (answers shown right / wrong / none).
 """
 
@@ -23,11 +23,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faqbot.answer import CONFIDENCE_FEATURES, DEFAULT_MIN_COSINE, AnswerSettings, confidence_features, rank_passages  # noqa: E402
-from faqbot.embed import load_embedder  # noqa: E402
-from faqbot.evaluate import gold_passages, load_queries  # noqa: E402
-from faqbot.index import Index  # noqa: E402
-from faqbot.pipeline import index_paths  # noqa: E402
+from faqbot.search.answer import CONFIDENCE_FEATURES, DEFAULT_MIN_COSINE, AnswerSettings, confidence_features, rank_passages  # noqa: E402
+from faqbot.index.embed import load_embedder  # noqa: E402
+from faqbot.ops.evaluate import gold_passages, load_queries  # noqa: E402
+from faqbot.index.store import Index  # noqa: E402
+from faqbot.index.pipeline import index_paths  # noqa: E402
 
 DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
 DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"

@@ -32,11 +32,11 @@ import lxml.html
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faqbot.answer import ask  # noqa: E402
+from faqbot.search.answer import ask  # noqa: E402
 from faqbot.config import load_settings  # noqa: E402
-from faqbot.extract import is_question  # noqa: E402
-from faqbot.index import Index  # noqa: E402
-from faqbot.pipeline import index_paths  # noqa: E402
+from faqbot.ingest.extract import is_question  # noqa: E402
+from faqbot.index.store import Index  # noqa: E402
+from faqbot.index.pipeline import index_paths  # noqa: E402
 
 DEFAULT_FOLDER = Path("/usr/share/doc/python-django-doc/html")
 PERMALINK_SIGNS = ("¶", "🔗")

@@ -31,8 +31,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faqbot import embed  # noqa: E402
-from faqbot.embed import MODEL_PACKAGE, Embedder, load_embedder  # noqa: E402
+from faqbot.index import embed  # noqa: E402
+from faqbot.index.embed import MODEL_PACKAGE, Embedder, load_embedder  # noqa: E402
 
 DEFAULT_EVAL = REPO.parent / "shared" / "eval"
 QUESTION = "Can I travel abroad with my children if they're sick?"  # 10 words
@@ -151,8 +151,8 @@ def index_throughput(embedder, eval_dir: Path, repeat: int = 1) -> tuple[float, 
     """Passages per second and per CPU second embedding every passage of the eval articles the way the
     index builders do (semantic.vector_arrays: both embedding texts of each passage, nothing reused;
     medians of repeat runs), the number of passages and the token lengths of the texts embedded."""
-    from faqbot.pipeline import load_articles, passages_of
-    from faqbot.semantic import embed_texts, embedding_texts
+    from faqbot.index.pipeline import load_articles, passages_of
+    from faqbot.search.semantic import embed_texts, embedding_texts
 
     passages = passages_of(load_articles([eval_dir / "articles"])[0])
     questions, texts = (list(t) for t in zip(*(embedding_texts(p) for p in passages)))

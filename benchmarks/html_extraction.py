@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from faqbot.errors import SkipFile  # noqa: E402
-from faqbot.read import decode  # noqa: E402
-from faqbot.read_html import read_html  # noqa: E402
+from faqbot.ingest.read import decode  # noqa: E402
+from faqbot.ingest.read_html import read_html  # noqa: E402
 
 DEFAULT_FOLDERS = [REPO.parent / "shared" / "html-dev", REPO.parent / "shared" / "html-dev-more"]
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"',

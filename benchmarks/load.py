@@ -226,7 +226,7 @@ def drive_python(port: int, questions: list[str], seconds: int, connections: int
 def build_100k(index_dir: Path) -> Path:
     """The 100k-passage index: speed.py's cached one, or built here with IndexWriter."""
     from faqbot.errors import FaqbotError
-    from faqbot.index import Index
+    from faqbot.index.store import Index
 
     cached = CACHE / "index-100000"
     for candidate in (cached, index_dir):
@@ -236,8 +236,8 @@ def build_100k(index_dir: Path) -> Path:
         except FaqbotError:
             pass
     from benchmarks.corpus_pool import make_passages
-    from faqbot.index import IndexWriter
-    from faqbot.pipeline import passage_tokens
+    from faqbot.index.store import IndexWriter
+    from faqbot.index.pipeline import passage_tokens
 
     print("building a 100k-passage index (a few minutes)...", file=sys.stderr, flush=True)
     writer = IndexWriter(index_dir)
@@ -248,7 +248,7 @@ def build_100k(index_dir: Path) -> Path:
 
 
 def semantic_available() -> bool:
-    from faqbot.embed import load_embedder
+    from faqbot.index.embed import load_embedder
 
     return load_embedder() is not None
 
@@ -340,7 +340,7 @@ def cluster_comparison(args) -> None:
     rows, checks = [], []
     try:
         url = pg.new_database("load")
-        from faqbot.storage import Database
+        from faqbot.ops.storage import Database
 
         Database(url).schema_versions()  # the schema, as the first replica would create it
         with tempfile.TemporaryDirectory(prefix="faqbot-cluster-load-") as tmp:

@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.quality import passage_text, rank_bm25_ranker  # noqa: E402
 from faqbot.config import load_settings  # noqa: E402
-from faqbot.embed import load_embedder  # noqa: E402
-from faqbot.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
-from faqbot.index import Index  # noqa: E402
-from faqbot.pipeline import index_paths  # noqa: E402
+from faqbot.index.embed import load_embedder  # noqa: E402
+from faqbot.ops.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
+from faqbot.index.store import Index  # noqa: E402
+from faqbot.index.pipeline import index_paths  # noqa: E402
 
 # ../shared beside the repository (a worktree sits one level deeper).
 SHARED = next((d for d in (REPO.parent / "shared", REPO.parent.parent / "shared") if d.exists()), REPO.parent / "shared")
@@ -158,7 +158,7 @@ def mixed(embedder, settings) -> None:
 
 def detection() -> None:
     """Accuracy of the detector on the dev questions and paragraphs, and its time per question."""
-    from faqbot.detect import detect, load_detector
+    from faqbot.text.detect import detect, load_detector
 
     load_detector()
     print("\n| language | questions right | paragraphs right |")

@@ -26,10 +26,10 @@ sys.path.insert(0, str(REPO))
 from dataclasses import replace  # noqa: E402
 
 from faqbot.config import load_settings  # noqa: E402
-from faqbot.embed import load_embedder  # noqa: E402
-from faqbot.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
-from faqbot.index import Index  # noqa: E402
-from faqbot.pipeline import index_paths, load_articles, passages_of  # noqa: E402
+from faqbot.index.embed import load_embedder  # noqa: E402
+from faqbot.ops.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
+from faqbot.index.store import Index  # noqa: E402
+from faqbot.index.pipeline import index_paths, load_articles, passages_of  # noqa: E402
 
 DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
 DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"

@@ -27,8 +27,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from corpus_pool import load_pool  # noqa: E402
 
-from faqbot.incremental import index_sources  # noqa: E402
-from faqbot.pipeline import index_paths  # noqa: E402
+from faqbot.index.incremental import index_sources  # noqa: E402
+from faqbot.index.pipeline import index_paths  # noqa: E402
 
 
 def make_articles(folder: Path, n: int, seed: int = 3) -> None:
@@ -105,7 +105,7 @@ def main() -> None:
         make_articles(tmp / "articles", args.articles)
         print_row("lexical", measure(tmp / "articles", tmp / "index", args.runs))
         if args.semantic_articles:
-            from faqbot.embed import load_embedder
+            from faqbot.index.embed import load_embedder
 
             embedder = load_embedder()
             if embedder is None:

@@ -28,14 +28,14 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from corpus_pool import make_passages, make_queries  # noqa: E402
 
-from faqbot.answer import AnswerSettings, ask  # noqa: E402
-from faqbot import dense  # noqa: E402
-from faqbot.dense import code_arrays, nearest  # noqa: E402
-from faqbot.search import warm_up  # noqa: E402
-from faqbot.embed import load_embedder  # noqa: E402
-from faqbot.index import Index, IndexWriter  # noqa: E402
-from faqbot.pipeline import load_articles, passage_tokens, passages_of  # noqa: E402
-from faqbot.semantic import embed_texts, embedding_texts, text_key  # noqa: E402
+from faqbot.search.answer import AnswerSettings, ask  # noqa: E402
+from faqbot.search import dense  # noqa: E402
+from faqbot.search.dense import code_arrays, nearest  # noqa: E402
+from faqbot.search.lexical import warm_up  # noqa: E402
+from faqbot.index.embed import load_embedder  # noqa: E402
+from faqbot.index.store import Index, IndexWriter  # noqa: E402
+from faqbot.index.pipeline import load_articles, passage_tokens, passages_of  # noqa: E402
+from faqbot.search.semantic import embed_texts, embedding_texts, text_key  # noqa: E402
 
 EVAL_ARTICLES = REPO.parent / "shared" / "eval" / "articles"
 

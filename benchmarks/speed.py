@@ -89,7 +89,7 @@ def child_build(n: int, index_dir: str, workers: int = BUILD_WORKERS) -> dict:
     Passages are analysed in `workers` processes from PARALLEL_FROM passages on (IndexWriter.add_passages;
     the index is the same as a serial build's); peak memory is this process's plus the workers'.
     """
-    from faqbot.index import IndexWriter
+    from faqbot.index.store import IndexWriter
 
     workers = workers if n >= PARALLEL_FROM else 0
     passages = iter_passages(n)
@@ -126,8 +126,8 @@ def child_build(n: int, index_dir: str, workers: int = BUILD_WORKERS) -> dict:
 
 def child_load(index_dir: str, question: str) -> dict:
     """Load time, resident memory after load, and the first question's time, in a fresh process."""
-    from faqbot.index import Index
-    from faqbot.search import search
+    from faqbot.index.store import Index
+    from faqbot.search.lexical import search
 
     rss_before = _rss_mb()
     started = time.perf_counter()
@@ -137,7 +137,7 @@ def child_load(index_dir: str, question: str) -> dict:
     started = time.perf_counter()
     search(index, question, K)
     first_s = time.perf_counter() - started
-    from faqbot.search import warm_up
+    from faqbot.search.lexical import warm_up
 
     started = time.perf_counter()
     warm_up(index)  # what a server worker does before taking requests: kernel load, per-term and block bounds
@@ -193,8 +193,8 @@ def body_tokens(index, n: int) -> tuple[np.ndarray, np.ndarray]:
     if path.exists():
         data = np.load(path)
         return data["flat"], data["lengths"]
-    from faqbot.index import encode_term
-    from faqbot.pipeline import passage_tokens
+    from faqbot.index.store import encode_term
+    from faqbot.index.pipeline import passage_tokens
 
     print(f"[{n}] tokenizing the body field for the baselines...", file=sys.stderr, flush=True)
     ids = {bytes(t): i for i, t in enumerate(index.terms)}
@@ -254,10 +254,10 @@ def head_to_head(calls: dict, items: list) -> dict[str, dict]:
 
 
 def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool, http_seconds: int = 10) -> list[tuple[str, str]]:
-    from faqbot.answer import ask
-    from faqbot.index import Index
-    from faqbot.bm25 import accumulate
-    from faqbot.search import best_passages, parse_query, search
+    from faqbot.search.answer import ask
+    from faqbot.index.store import Index
+    from faqbot.index.bm25 import accumulate
+    from faqbot.search.lexical import best_passages, parse_query, search
 
     from corpus_pool import make_queries
 
@@ -280,12 +280,12 @@ def bench_size(n: int, n_queries: int, rank_sample: int, rebuild: bool, http_sec
                  f"{statistics.median(r['rss_warm_mb'] for r in loads):.0f} MB"))
 
     index = Index.load(index_dir)
-    from faqbot import kernel
-    from faqbot.search import warm_up
+    from faqbot.search import kernel
+    from faqbot.search.lexical import warm_up
 
     compiled = warm_up(index)  # as the server does at start-up
     if compiled:
-        from faqbot.search import FIELD_WEIGHTS, _plan
+        from faqbot.search.lexical import FIELD_WEIGHTS, _plan
 
         plan = _plan(index, FIELD_WEIGHTS, kernel.loaded())  # the path search() takes on this index
         path = ("range by range over the top tiers" if plan.tiered

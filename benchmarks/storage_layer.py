@@ -1,11 +1,11 @@
-"""faqbot.storage (psycopg 3 under a thin layer) against SQLAlchemy Core, on a throwaway PostgreSQL.
+"""faqbot.ops.storage (psycopg 3 under a thin layer) against SQLAlchemy Core, on a throwaway PostgreSQL.
 
     python -m venv /tmp/sa && /tmp/sa/bin/pip install sqlalchemy 'psycopg[binary]'
     PYTHONPATH=. /tmp/sa/bin/python benchmarks/storage_layer.py     # needs postgresql (initdb, pg_ctl)
 
 Prints, for each: the import time in a fresh interpreter, and the time to write one worker's
 second of questions (100 rows in one transaction, as QuestionLog.flush does: COPY through
-faqbot.storage, a multi-row insert through SQLAlchemy), median of 200,
+faqbot.ops.storage, a multi-row insert through SQLAlchemy), median of 200,
 interleaved so machine drift hits both alike. SQLAlchemy is not a faqbot dependency; this
 script is how the choice was measured.
 """
@@ -36,7 +36,7 @@ def import_ms(statement: str) -> float:
 def main() -> None:
     import sqlalchemy as sa
 
-    from faqbot.storage import Database
+    from faqbot.ops.storage import Database
     from tests.cluster_servers import PostgresServer
 
     server = PostgresServer()
@@ -57,7 +57,7 @@ def main() -> None:
             with engine.begin() as conn:
                 conn.execute(sa.insert(asked), dicts)
 
-        times: dict[str, list[float]] = {"faqbot.storage (psycopg)": [], "SQLAlchemy Core (psycopg)": []}
+        times: dict[str, list[float]] = {"faqbot.ops.storage (psycopg)": [], "SQLAlchemy Core (psycopg)": []}
         for _ in range(200):
             for name, write in zip(times, (with_ours, with_sqlalchemy)):
                 started = time.perf_counter()
@@ -65,7 +65,7 @@ def main() -> None:
                 times[name].append((time.perf_counter() - started) * 1000)
     finally:
         server.close()
-    imports = {"faqbot.storage (psycopg)": import_ms("import faqbot.storage, psycopg"),
+    imports = {"faqbot.ops.storage (psycopg)": import_ms("import faqbot.ops.storage, psycopg"),
                "SQLAlchemy Core (psycopg)": import_ms("import sqlalchemy, psycopg")}
     print("| layer | import (ms) | flush of 100 questions, median (ms) | p90 (ms) |")
     print("|---|---|---|---|")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from .answer import ask
+from .search.answer import ask
 from .errors import FaqbotError
 from .terminal import DIM, Style, alternatives, format_answer, format_passage, format_table
 

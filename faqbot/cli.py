@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .answer import ask as answer_question
+from .search.answer import ask as answer_question
 from .config import Settings, load_settings
 from .errors import FaqbotError
-from .index import Index
+from .index.store import Index
 
 
 def _settings(ctx: click.Context, **overrides) -> Settings:
@@ -90,7 +90,7 @@ def index(ctx, paths, index_dir, base_url, url_style, sitemaps, url_lists, full,
       faqbot index --sitemap https://example.com/sitemap.xml
       faqbot index --full                 # rebuild from scratch
     """
-    from .reindex import refresh, summary_lines
+    from .serve.reindex import refresh, summary_lines
 
     settings = _settings(ctx, index_dir=index_dir, base_url=base_url, url_style=url_style, lang=lang)
     try:
@@ -174,8 +174,8 @@ def serve(ctx, host, port, workers, index_dir):
     Example:
       faqbot serve --port 8080
     """
-    from .reindex import refresh
-    from .server import run_server
+    from .serve.reindex import refresh
+    from .serve.server import run_server
 
     settings = _settings(ctx, index_dir=index_dir, host=host, port=port, workers=workers)
     if not (Path(settings.index_dir) / "manifest.json").exists():
@@ -203,8 +203,8 @@ def inspect(ctx, path, base_url, url_style, lang, as_json):
       faqbot inspect corpus/bike-commuting.md
       faqbot inspect site/ --json | jq '.[0].passages'
     """
-    from .extract import extract_passages
-    from .pipeline import load_articles
+    from .ingest.extract import extract_passages
+    from .index.pipeline import load_articles
 
     settings = _settings(ctx, base_url=base_url, url_style=url_style, lang=lang)
     try:
@@ -270,9 +270,9 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
     """
     import tempfile
 
-    from .evaluate import answer_ranker, evaluate, format_report, load_queries
-    from .search import warm_up
-    from .pipeline import index_paths
+    from .ops.evaluate import answer_ranker, evaluate, format_report, load_queries
+    from .search.lexical import warm_up
+    from .index.pipeline import index_paths
 
     settings = _settings(ctx, index_dir=index_dir)
     queries_path = Path(queries)
@@ -299,7 +299,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
 
 
 def _question_log(settings: Settings):
-    from .qlog import QuestionLog
+    from .ops.qlog import QuestionLog
 
     return QuestionLog(settings.question_log_path, settings.log_retention_days)
 
@@ -329,7 +329,7 @@ def chat(ctx, top_k, index_dir, history, log_it, lang):
       NO_COLOR=1 faqbot chat
     """
     from .chat import ChatSession, run
-    from .search import warm_up
+    from .search.lexical import warm_up
     from .terminal import Style
 
     settings = _settings(ctx, index_dir=index_dir)
@@ -337,7 +337,7 @@ def chat(ctx, top_k, index_dir, history, log_it, lang):
     warm_up(index)  # a session of many questions: the compiled search kernel pays for its import
     session = ChatSession(index, settings.answer_settings(), Style.detect(sys.stdout, os.environ), click.echo,
                           top_k or settings.top_k, _question_log(settings) if log_it else None, lang)
-    from .storage import is_postgres
+    from .ops.storage import is_postgres
 
     beside = Path(settings.index_dir).resolve() if is_postgres(settings.question_log_path) else Path(settings.question_log_path)
     run(session, Path(history) if history else beside.parent / "chat_history")
@@ -370,7 +370,7 @@ def report(ctx, since, fmt, limit, log_path, index_dir):
     """
     import time
 
-    from .report import build_report, parse_since, render_csv, render_json, render_table
+    from .ops.report import build_report, parse_since, render_csv, render_json, render_table
 
     settings = _settings(ctx, index_dir=index_dir, question_log=log_path)
     try:

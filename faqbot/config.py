@@ -81,8 +81,8 @@ class Settings:
 
     def answer_settings(self):
         """The answer step's settings, with the embedding model loaded when semantic ranking is on."""
-        from .answer import AnswerSettings
-        from .embed import load_embedder
+        from .search.answer import AnswerSettings
+        from .index.embed import load_embedder
 
         return AnswerSettings(
             min_confidence=self.min_confidence,
@@ -94,7 +94,7 @@ class Settings:
 
     def embedder(self):
         """The embedding model for indexing, or None when semantic ranking is off or unavailable."""
-        from .embed import load_embedder
+        from .index.embed import load_embedder
 
         return load_embedder() if self.semantic else None
 

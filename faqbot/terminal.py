@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Mapping, TextIO
 
-from .analyze import _WORD, analyze, normalize
+from .text.analyze import _WORD, analyze, normalize
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"

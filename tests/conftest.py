@@ -89,7 +89,7 @@ def corpus_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def index_dir(tmp_path, corpus_dir) -> Path:
-    from faqbot.pipeline import index_paths
+    from faqbot.index.pipeline import index_paths
 
     path = tmp_path / "index"
     index_paths([corpus_dir], path)
@@ -98,7 +98,7 @@ def index_dir(tmp_path, corpus_dir) -> Path:
 
 @pytest.fixture
 def seed_index(tmp_path) -> Path:
-    from faqbot.pipeline import index_paths
+    from faqbot.index.pipeline import index_paths
 
     path = tmp_path / "seed-index"
     index_paths([SEED], path)

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from faqbot.answer import (LEXICAL_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
+from faqbot.search.answer import (LEXICAL_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
                            feature_rows, rank_passages)
-from faqbot.bm25 import K1
-from faqbot.index import Index
-from faqbot.search import parse_query, term_coverage
+from faqbot.index.bm25 import K1
+from faqbot.index.store import Index
+from faqbot.search.lexical import parse_query, term_coverage
 
 QUESTIONS = [
     "How long does a refund take?", "reset my password", "refund after 30 days store credit",

@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from faqbot.bm25 import accumulate, build_postings
-from faqbot.index import Index
-from faqbot.pipeline import passages_of, load_articles, tokenize_passages
-import faqbot.search as search
-from faqbot.search import best_passages, parse_query
+from faqbot.index.bm25 import accumulate, build_postings
+from faqbot.index.store import Index
+from faqbot.index.pipeline import passages_of, load_articles, tokenize_passages
+import faqbot.search.lexical as search
+from faqbot.search.lexical import best_passages, parse_query
 
 WORDS = [f"w{i}" for i in range(12)]
 corpora = st.lists(st.lists(st.sampled_from(WORDS), max_size=15), min_size=3, max_size=40)
@@ -38,7 +38,7 @@ def test_scores_equal_bm25okapi_on_random_corpora(corpus, query):
 
 
 def test_scores_equal_bm25okapi_on_a_real_index(corpus_dir, tmp_path):
-    from faqbot.index import build_index
+    from faqbot.index.store import build_index
 
     articles, _ = load_articles([corpus_dir])
     passages = passages_of(articles)
@@ -84,7 +84,7 @@ class _PostingsOnly:
 def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, corpus, query, k):
     """The query path's top-k (numpy with MaxScore pruning forced on and off; compiled: listing the
     passages touched, scanning all scores, or pruned) is BM25Okapi's, up to ties."""
-    from faqbot import kernel
+    from faqbot.search import kernel
 
     if sum(map(len, corpus)) == 0:
         return
@@ -102,7 +102,7 @@ def test_fast_top_k_equals_bm25okapi(monkeypatch, compiled_kernel, prune_from, c
 
 @pytest.fixture(scope="module")
 def compiled_kernel():
-    from faqbot import kernel
+    from faqbot.search import kernel
 
     assert kernel.load(), "numba is a dependency: the compiled kernel must load"
     kernels = kernel._kernels
@@ -117,7 +117,7 @@ def test_two_field_top_k_equals_summed_bm25okapi(monkeypatch, compiled_kernel, p
     """Every query path (numpy; compiled: listing, scanning or pruned) gives the top k of body + question
     BM25Okapi, whether or not each question's words are among its passage's (in a real index the
     body holds the question)."""
-    from faqbot import kernel
+    from faqbot.search import kernel
 
     questions = (questions * len(corpus))[:len(corpus)]  # one (possibly empty) question per passage
     if within:
@@ -152,8 +152,8 @@ def test_tiered_ranges_equal_summed_bm25okapi(monkeypatch, compiled_kernel, corp
     """The range-by-range kernel over top tiers (bm25.Tiers; any tier share, any range width) gives
     the top k of body + question BM25Okapi, and of the body alone, whether or not each question's
     words are among its passage's."""
-    from faqbot import kernel
-    from faqbot.bm25 import top_tiers
+    from faqbot.search import kernel
+    from faqbot.index.bm25 import top_tiers
 
     questions = (questions * len(corpus))[:len(corpus)]
     vocab = {t for body in corpus for t in body}
@@ -177,11 +177,11 @@ def test_built_index_has_top_tiers_that_partition_the_long_lists(corpus_dir, tmp
     """Every body posting of a tiered term is in its top tier (weight >= floor) or its rest (< floor), not both."""
     from functools import partial
 
-    import faqbot.index
-    from faqbot.bm25 import top_tiers
-    from faqbot.index import build_index
+    import faqbot.index.store
+    from faqbot.index.bm25 import top_tiers
+    from faqbot.index.store import build_index
 
-    monkeypatch.setattr(faqbot.index, "top_tiers", partial(top_tiers, min_postings=1))
+    monkeypatch.setattr(faqbot.index.store, "top_tiers", partial(top_tiers, min_postings=1))
     articles, _ = load_articles([corpus_dir])
     passages = passages_of(articles)
     build_index(passages, tokenize_passages(passages, {}), tmp_path / "ix", articles=len(articles))

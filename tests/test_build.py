@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from faqbot import analyze as analyzer
-from faqbot.index import FIELDS, Index, IndexWriter
+from faqbot.text import analyze as analyzer
+from faqbot.index.store import FIELDS, Index, IndexWriter
 from faqbot.model import Passage
-from faqbot.pipeline import index_paths, passage_tokens
+from faqbot.index.pipeline import index_paths, passage_tokens
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS = ("the refunds refund refunding it's don't Café café naïve ﬁle x" + "y" * 45 + " über straße 42 a_b "
@@ -119,7 +119,7 @@ def test_analyze_with_a_word_table_equals_stemming(tmp_path, monkeypatch):
 def test_a_question_on_indexed_words_needs_no_stemmer_import(corpus_dir, tmp_path):
     index_paths([corpus_dir], tmp_path / "ix")
     code = (
-        "import sys; from faqbot.index import Index; from faqbot.search import search; "
+        "import sys; from faqbot.index.store import Index; from faqbot.search.lexical import search; "
         f"ix = Index.load({str(tmp_path / 'ix')!r}); search(ix, 'How long does a refund take?', 5); "
         "print('nltk' in sys.modules)"
     )
@@ -128,7 +128,7 @@ def test_a_question_on_indexed_words_needs_no_stemmer_import(corpus_dir, tmp_pat
 
 
 def test_postings_do_not_depend_on_chunking(tmp_path, monkeypatch):
-    from faqbot import index as index_module
+    from faqbot.index import store as index_module
 
     items = passages(300)
     whole = files(build(tmp_path / "a", items, "serial"))
@@ -139,7 +139,7 @@ def test_postings_do_not_depend_on_chunking(tmp_path, monkeypatch):
                        / f"{field}.docs.npy").dtype == np.int32
 
 
-from faqbot.index import TermCoder, encode_term, index_text  # noqa: E402
+from faqbot.index.store import TermCoder, encode_term, index_text  # noqa: E402
 
 _ODD = "¨´ ΣσςΑΣ’'ǅﬁ\u0301\u0308\u00a0\u2028\u3000\x1c①Ⅻİ_-.,!?é"
 
@@ -160,7 +160,7 @@ def test_term_coder_reads_text_as_analyze_does(text, lang):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(codec="utf-8")), min_size=8, max_size=8), st.booleans())
 def test_store_line_is_the_json_of_the_passage(values, faq):
-    from faqbot.index import store_line
+    from faqbot.index.store import store_line
 
     passage = Passage(id=values[0], article=values[1], kind="faq" if faq else "paragraph",
                       question=values[2] if faq else None, text=values[3], title=values[4], section=values[5],

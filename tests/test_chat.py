@@ -7,11 +7,11 @@ import sys
 import pexpect
 import pytest
 
-from faqbot.answer import AnswerSettings
+from faqbot.search.answer import AnswerSettings
 from faqbot.chat import ChatSession
 from faqbot.cli import cli
-from faqbot.index import Index
-from faqbot.qlog import QuestionLog
+from faqbot.index.store import Index
+from faqbot.ops.qlog import QuestionLog
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 PROMPT = "faqbot> "

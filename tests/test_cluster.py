@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.jobs import JobStore
-from faqbot.limits import RedisRateLimiter
-from faqbot.qlog import QuestionLog
-from faqbot.report import build_report
-from faqbot.storage import Database, describe
+from faqbot.serve.jobs import JobStore
+from faqbot.serve.limits import RedisRateLimiter
+from faqbot.ops.qlog import QuestionLog
+from faqbot.ops.report import build_report
+from faqbot.ops.storage import Database, describe
 from tests.cluster_servers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -233,7 +233,7 @@ class Replica:
 
 @pytest.fixture(scope="module")
 def cluster(postgres, redis_server, tmp_path_factory):
-    from faqbot.pipeline import index_paths
+    from faqbot.index.pipeline import index_paths
     from tests.conftest import write_sample_articles
 
     root = tmp_path_factory.mktemp("cluster")

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from faqbot.cli import cli
-from faqbot.crawl import CrawlError, Crawler, CrawlSettings, Target, gunzip_capped, parse_sitemap
-from faqbot.incremental import index_sources
-from faqbot.index import Index
+from faqbot.ingest.crawl import CrawlError, Crawler, CrawlSettings, Target, gunzip_capped, parse_sitemap
+from faqbot.index.incremental import index_sources
+from faqbot.index.store import Index
 
 FAST = CrawlSettings(timeout=1.0, retries=2, backoff=0.01, concurrency=3)  # generous: a shared machine
 

@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from faqbot import crawl
-from faqbot.crawl import Crawler, CrawlSettings, Target, _host_allowed
+from faqbot.ingest import crawl
+from faqbot.ingest.crawl import Crawler, CrawlSettings, Target, _host_allowed
 
 HTML = b"<!doctype html><html><head><title>T</title></head><body><main><h1>T</h1>" \
        b"<p>A page with enough words in it to be read as an article by faqbot.</p></main></body></html>"

@@ -146,8 +146,8 @@ def test_readme_links_the_docs_that_hold_the_detail():
 @pytest.mark.parametrize("heading, slug", [
     ("Support CLI and reports", "support-cli-and-reports"),
     ("What `faqbot serve` does", "what-faqbot-serve-does"),
-    ("Analysis per language (`faqbot/languages.py`, `faqbot/analyze.py`)",
-     "analysis-per-language-faqbotlanguagespy-faqbotanalyzepy"),
+    ("Analysis per language (`faqbot/text/languages.py`, `faqbot/text/analyze.py`)",
+     "analysis-per-language-faqbottextlanguagespy-faqbottextanalyzepy"),
     ("Why psycopg under our own thin layer, not SQLAlchemy Core",
      "why-psycopg-under-our-own-thin-layer-not-sqlalchemy-core"),
     ("Hit@1 – über alles", "hit1--über-alles"),

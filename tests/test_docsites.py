@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from faqbot.errors import FaqbotError
-from faqbot.extract import extract_passages
-from faqbot.pipeline import load_articles
+from faqbot.ingest.extract import extract_passages
+from faqbot.index.pipeline import load_articles
 
 SITES = Path(__file__).parent / "data" / "docsites"
 BASE = "https://docs.example.org/"
@@ -108,7 +108,7 @@ def test_title_is_the_pages_own_h1(site, path, title):
 
 
 def test_title_falls_back_to_title_without_the_site_name():
-    from faqbot.read_html import read_html
+    from faqbot.ingest.read_html import read_html
 
     page = ('<html><head><title>Upgrading | Widgetry</title><meta property="og:site_name" content="Widgetry"></head>'
             "<body><p>Upgrade one minor version at a time and read the release notes of each.</p></body></html>")
@@ -195,7 +195,7 @@ def test_every_deep_link_targets_an_id_on_its_page(site):
 
 
 def test_headings_keep_the_target_of_their_permalink():
-    from faqbot.read_html import read_html
+    from faqbot.ingest.read_html import read_html
 
     page = ('<html><body><span id="setup"></span><h2>Setup<a class="headerlink" href="#setup">¶</a></h2>'
             "<p>Run the installer and accept the defaults unless you know you need otherwise.</p>"
@@ -206,9 +206,9 @@ def test_headings_keep_the_target_of_their_permalink():
 
 
 def test_a_glossary_term_answers_what_is_it(tmp_path):
-    from faqbot.answer import AnswerSettings, ask
-    from faqbot.index import Index
-    from faqbot.pipeline import index_paths
+    from faqbot.search.answer import AnswerSettings, ask
+    from faqbot.index.store import Index
+    from faqbot.index.pipeline import index_paths
 
     index_paths([SITES], tmp_path / "ix", BASE)
     answer = ask(Index.load(tmp_path / "ix"), "What is a widget tree?", settings=AnswerSettings(embedder=None))
@@ -217,7 +217,7 @@ def test_a_glossary_term_answers_what_is_it(tmp_path):
 
 
 def test_a_category_heading_of_an_faq_section_gives_the_questions_it_lists():
-    from faqbot.read_markdown import read_markdown
+    from faqbot.ingest.read_markdown import read_markdown
 
     article = read_markdown(
         "# Time zones\n\nDjango stores times in UTC and shows them in the reader's zone.\n\n## FAQ\n\n### Setup\n\n"
@@ -233,7 +233,7 @@ def test_a_category_heading_of_an_faq_section_gives_the_questions_it_lists():
 
 
 def test_an_api_entry_named_like_furniture_is_kept():
-    from faqbot.read_html import read_html
+    from faqbot.ingest.read_html import read_html
 
     # Sphinx anchors API entries by their dotted path; "related" or "menu" in one is no related-articles box.
     page = ('<html><body><h1>Related objects</h1><dl class="py class">'

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faqbot import embed
+from faqbot.index import embed
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
 
@@ -191,7 +191,7 @@ def fresh_cache():
 
 def test_load_embedder_none_without_model_package(monkeypatch, caplog, fresh_cache):
     monkeypatch.setattr(embed, "_model_dir", lambda: None)
-    with caplog.at_level(logging.WARNING, logger="faqbot.embed"):
+    with caplog.at_level(logging.WARNING, logger="faqbot.index.embed"):
         assert embed.load_embedder() is None
         assert embed.load_embedder() is None
     assert [r.getMessage() for r in caplog.records] == [
@@ -206,7 +206,7 @@ def test_load_embedder_none_with_broken_model_files(monkeypatch, caplog, tmp_pat
     (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
     (tmp_path / "tokenizer.json").write_text("not json")
     monkeypatch.setattr(embed, "_model_dir", lambda: tmp_path)
-    with caplog.at_level(logging.WARNING, logger="faqbot.embed"):
+    with caplog.at_level(logging.WARNING, logger="faqbot.index.embed"):
         assert embed.load_embedder() is None
     assert len(caplog.records) == 1
     assert caplog.records[0].getMessage().startswith(f"Semantic ranking is off: could not load {embed.MODEL_NAME}")
@@ -215,7 +215,7 @@ def test_load_embedder_none_with_broken_model_files(monkeypatch, caplog, tmp_pat
 @needs_model
 def test_load_embedder_none_without_tokenizers(monkeypatch, caplog, fresh_cache):
     monkeypatch.setitem(sys.modules, "tokenizers", None)  # makes `import tokenizers` raise ImportError
-    with caplog.at_level(logging.WARNING, logger="faqbot.embed"):
+    with caplog.at_level(logging.WARNING, logger="faqbot.index.embed"):
         assert embed.load_embedder() is None
     assert [r.getMessage() for r in caplog.records] == [
         "Semantic ranking is off: `pip install tokenizers` to use all-MiniLM-L6-v2."

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from faqbot.evaluate import evaluate, gold_passages, load_queries, metrics, no_answer_metrics
+from faqbot.ops.evaluate import evaluate, gold_passages, load_queries, metrics, no_answer_metrics
 from faqbot.model import Passage
 
 

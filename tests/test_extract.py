@@ -1,9 +1,9 @@
 """Passages: FAQ forms, paragraphs with context, merging and splitting, deep links."""
 
-from faqbot.extract import extract_passages, is_faq_heading, text_fragment_link
+from faqbot.ingest.extract import extract_passages, is_faq_heading, text_fragment_link
 from faqbot.model import Article, Block, FaqPair
-from faqbot.read_markdown import read_markdown
-from faqbot.read_text import read_text
+from faqbot.ingest.read_markdown import read_markdown
+from faqbot.ingest.read_text import read_text
 
 
 def _passages(article):

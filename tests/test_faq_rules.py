@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from faqbot.cli import cli
-from faqbot.extract import extract_passages, is_faq_heading
-from faqbot.faq_rules import strip_question_number
-from faqbot.read import find_sources, read_source
+from faqbot.ingest.extract import extract_passages, is_faq_heading
+from faqbot.ingest.faq_rules import strip_question_number
+from faqbot.ingest.read import find_sources, read_source
 
 PAGES = Path(__file__).parent / "data" / "faq"
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from faqbot.limits import COUNTED
-from faqbot.web import FastAsk, create_app
+from faqbot.serve.limits import COUNTED
+from faqbot.serve.web import FastAsk, create_app
 
 
 def _apps(index_dir, tmp_path, **overrides):
@@ -80,7 +80,7 @@ def test_fast_path_headers_follow_the_index_version_and_the_hooks(index_dir, tmp
 
 
 def test_fast_path_logs_each_question_once(index_dir, tmp_path):
-    from faqbot.qlog import QuestionLog
+    from faqbot.ops.qlog import QuestionLog
 
     fast, _ = _apps(index_dir, tmp_path)
     client = fast.test_client()

@@ -1,7 +1,7 @@
 """Faults during `faqbot index`: killed mid-build (SIGKILL) and a disk that fills up mid-build.
 
 Either way the published index must stay the previous version (or the new one, complete), load,
-and answer questions: the manifest swap is the only commit point (faqbot/index.py).
+and answer questions: the manifest swap is the only commit point (faqbot/index/store.py).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from faqbot.answer import ask
-from faqbot.index import Index
+from faqbot.search.answer import ask
+from faqbot.index.store import Index
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = ["bicycle", "compost", "espresso", "houseplant", "password", "refund", "shipping", "garden",
@@ -188,9 +188,9 @@ def test_full_disk_keeps_the_previous_index(tiny_disk, tmp_path, big_corpus):
 
 
 def test_full_disk_writer_cleans_up_so_the_next_build_fits(tiny_disk, tmp_path):
-    from faqbot.index import IndexWriter
+    from faqbot.index.store import IndexWriter
     from faqbot.model import Passage
-    from faqbot.pipeline import passage_tokens
+    from faqbot.index.pipeline import passage_tokens
 
     writer = IndexWriter(tiny_disk / "index")
     with pytest.raises(OSError) as err:

@@ -10,7 +10,7 @@ import pytest
 import schemathesis
 from schemathesis import checks as st_checks
 
-from faqbot.limits import PAGE_CSP, RateLimiter
+from faqbot.serve.limits import PAGE_CSP, RateLimiter
 
 ASK = {"question": "how long does a refund take?"}
 FEEDBACK = {"question": "how long does a refund take?", "passage_id": "refunds#2", "helpful": True}

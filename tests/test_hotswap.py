@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from faqbot.incremental import index_sources
+from faqbot.index.incremental import index_sources
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = ("kayaks", "tents", "lanterns", "compasses")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faqbot import dense, kernel
-from faqbot.embed import _model_dir
-from faqbot.index import Index
-from faqbot.search import best_passages, lexical_scores, parse_query
+from faqbot.search import dense, kernel
+from faqbot.index.embed import _model_dir
+from faqbot.index.store import Index
+from faqbot.search.lexical import best_passages, lexical_scores, parse_query
 
 needs_model = pytest.mark.skipif(_model_dir() is None, reason="embedding model not installed")
 
@@ -98,9 +98,9 @@ def test_codes_are_made_for_an_index_built_without_them(monkeypatch):
 
 @needs_model
 def test_semantic_index_stores_codes_and_finds_passages_without_shared_words(tmp_path, corpus_dir):
-    from faqbot.answer import AnswerSettings, ask
-    from faqbot.embed import load_embedder
-    from faqbot.pipeline import index_paths
+    from faqbot.search.answer import AnswerSettings, ask
+    from faqbot.index.embed import load_embedder
+    from faqbot.index.pipeline import index_paths
 
     embedder = load_embedder()
     index_paths([corpus_dir], tmp_path / "ix", embedder=embedder)
@@ -116,7 +116,7 @@ def test_semantic_index_stores_codes_and_finds_passages_without_shared_words(tmp
 
 
 def test_did_you_mean_lists_close_faq_pairs_only(monkeypatch):
-    from faqbot import answer
+    from faqbot.search import answer
 
     def passage(kind, question, score):
         return {"kind": kind, "question": question, "score": score, "text": "t"}
@@ -130,7 +130,7 @@ def test_did_you_mean_lists_close_faq_pairs_only(monkeypatch):
 
 
 def test_misspelled_terms_read_as_an_indexed_neighbour(index_dir):
-    from faqbot.spelling import correct, neighbours
+    from faqbot.search.spelling import correct, neighbours
 
     assert {"refund", "refud", "rrefnd", "erfnd", "refnda"} <= neighbours("refnd") and "refnd" not in neighbours("refnd")
     index = Index.load(index_dir)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from faqbot.cli import cli
-from faqbot.incremental import BuildLock, index_sources
-from faqbot.index import Index
-from faqbot.pipeline import index_paths
+from faqbot.index.incremental import BuildLock, index_sources
+from faqbot.index.store import Index
+from faqbot.index.pipeline import index_paths
 
 EXTRA = """# Cycling to work
 
@@ -61,7 +61,7 @@ def test_incremental_index_equals_full_rebuild(corpus_dir, tmp_path):
 
 def test_unchanged_sources_are_not_read_again(corpus_dir, tmp_path, monkeypatch):
     index_sources([corpus_dir], tmp_path / "ix")
-    import faqbot.incremental as incremental
+    import faqbot.index.incremental as incremental
 
     monkeypatch.setattr(incremental, "parse_document", lambda *a, **k: pytest.fail("an unchanged file was parsed"))
     os.utime(corpus_dir / "refunds.md")  # a touched but unchanged file is not read either
@@ -84,6 +84,16 @@ def test_changed_base_url_drops_the_cache(corpus_dir, tmp_path):
     assert (report.read, report.reused) == (4, 0)
     index = Index.load(tmp_path / "ix")
     assert {index.passage(i).url for i in range(index.n_passages)} >= {"https://example.com/kb/refunds"}
+
+
+
+def test_every_fingerprinted_code_file_exists():
+    """code_fingerprint hashes files by path: a moved or renamed one would silently stop invalidating the cache."""
+    import faqbot
+    from faqbot.index.incremental import CODE_FILES
+
+    package = Path(faqbot.__file__).resolve().parent
+    assert [name for name in CODE_FILES if not (package / name).is_file()] == []
 
 
 class CountingEmbedder:
@@ -131,7 +141,7 @@ def test_cli_index_refuses_while_another_reindex_runs(runner, corpus_dir, tmp_pa
 
 
 def test_files_untouched_since_read_are_not_even_opened(corpus_dir, tmp_path, monkeypatch):
-    import faqbot.incremental as incremental
+    import faqbot.index.incremental as incremental
 
     monkeypatch.setattr(incremental, "RACY_NS", 0)  # every file here was changed before it was read
     index_sources([corpus_dir], tmp_path / "ix")
@@ -146,7 +156,7 @@ def test_files_untouched_since_read_are_not_even_opened(corpus_dir, tmp_path, mo
 
 
 def test_unchanged_folders_are_not_listed_again_but_new_and_deleted_files_are_seen(corpus_dir, tmp_path, monkeypatch):
-    import faqbot.incremental as incremental
+    import faqbot.index.incremental as incremental
 
     monkeypatch.setattr(incremental, "RACY_NS", 0)
     index_sources([corpus_dir], tmp_path / "ix")

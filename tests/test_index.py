@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from faqbot.answer import ask
+from faqbot.search.answer import ask
 from faqbot.errors import IndexInvalid, IndexMissing
-from faqbot.index import Index
-from faqbot.pipeline import index_paths
+from faqbot.index.store import Index
+from faqbot.index.pipeline import index_paths
 
 
 class Crash(Exception):

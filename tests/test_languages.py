@@ -2,12 +2,12 @@
 
 import pytest
 
-from faqbot.analyze import analyze, words
-from faqbot.answer import ask
-from faqbot.extract import extract_passages, is_faq_heading, is_question
-from faqbot.index import Index
-from faqbot.pipeline import index_paths
-from faqbot.read_markdown import read_markdown
+from faqbot.text.analyze import analyze, words
+from faqbot.search.answer import ask
+from faqbot.ingest.extract import extract_passages, is_faq_heading, is_question
+from faqbot.index.store import Index
+from faqbot.index.pipeline import index_paths
+from faqbot.ingest.read_markdown import read_markdown
 
 
 def test_german_question_and_passage_share_stems():
@@ -150,7 +150,7 @@ def test_cli_ask_and_chat_take_lang(runner, tmp_path):
     result = runner.invoke(cli, ["ask", "Verträge", "--lang", "?", "--index", str(tmp_path / "ix")])
     assert result.exit_code != 0 and "BCP 47" in result.output
     out = []
-    session = ChatSession(Index.load(tmp_path / "ix"), __import__("faqbot.answer").answer.AnswerSettings(),
+    session = ChatSession(Index.load(tmp_path / "ix"), __import__("faqbot.search.answer").search.answer.AnswerSettings(),
                           write=out.append, lang="de")
     session.ask("Verträge kündigen")
     assert session.last["lang"] == "de" and session.last["answer"]["id"].startswith("vertrag")

@@ -1,6 +1,6 @@
 """LiveIndex warms each newly loaded version up before it serves; a failed warm-up does not stop it."""
 
-from faqbot.live import LiveIndex
+from faqbot.serve.live import LiveIndex
 
 
 def test_on_load_sees_each_loaded_version_and_its_failure_is_not_fatal(index_dir):

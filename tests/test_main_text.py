@@ -1,8 +1,8 @@
 """Main text: never less than trafilatura alone, and the furniture that trails or interrupts an article."""
 
 from faqbot.model import Block
-from faqbot.read_html import read_html
-from faqbot.reference_text import coverage, merge
+from faqbot.ingest.read_html import read_html
+from faqbot.ingest.reference_text import coverage, merge
 
 SENTENCES = [
     "The river rose four metres overnight after a week of heavy rain in the hills above the town.",

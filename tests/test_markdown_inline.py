@@ -7,7 +7,7 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faqbot.read_markdown import inline_text, read_markdown
+from faqbot.ingest.read_markdown import inline_text, read_markdown
 
 # The expressions faqbot used before (quadratic on some inputs): the reference the parser must match.
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -60,7 +60,7 @@ ADVERSARIAL = ["*a ", "_a ", "**a ", "~~a ", "[a ", "![a ", "<http://a", "<a", "
 def test_adversarial_inline_markup_is_read_in_linear_time():
     """100,000 repeats of each pattern took minutes with the old expressions (8,000 `*a `: 2-4 s)."""
     script = (
-        "from faqbot.read_markdown import read_markdown\n"
+        "from faqbot.ingest.read_markdown import read_markdown\n"
         f"for piece in {ADVERSARIAL!r}:\n"
         "    read_markdown('## x ' + piece * 100_000 + '}\\n\\nSome text to keep.\\n')\n"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from faqbot import embed
+from faqbot.index import embed
 
 REPO = Path(__file__).resolve().parent.parent
 needs_model = pytest.mark.skipif(embed._model_dir() is None, reason="the model package is not installed")
@@ -45,7 +45,7 @@ def test_installed_model_files_have_the_pinned_hashes():
 @needs_model
 def test_weights_that_differ_are_refused_with_a_sentence(monkeypatch, caplog, tampered_model, fresh_cache):
     monkeypatch.setattr(embed, "_model_dir", lambda: tampered_model)
-    with caplog.at_level(logging.WARNING, logger="faqbot.embed"):
+    with caplog.at_level(logging.WARNING, logger="faqbot.index.embed"):
         assert embed.load_embedder() is None
     [message] = caplog.messages
     assert message.startswith(f"Semantic ranking is off: {tampered_model / 'model.safetensors'} is not the "

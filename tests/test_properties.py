@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from faqbot.analyze import analyze
+from faqbot.text.analyze import analyze
 from faqbot.errors import SkipFile
-from faqbot.extract import extract_passages
+from faqbot.ingest.extract import extract_passages
 from faqbot.model import Article, Passage
-from faqbot.read import decode, parse_document
-from faqbot.read_markdown import read_markdown
-from faqbot.read_text import read_text
+from faqbot.ingest.read import decode, parse_document
+from faqbot.ingest.read_markdown import read_markdown
+from faqbot.ingest.read_text import read_text
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,9 +61,9 @@ LANGS = st.one_of(st.none(), st.sampled_from(["en", "de", "fr-CA", "pt_BR", "xx"
 
 def _read_html():
     try:
-        from faqbot.read_html import read_html
+        from faqbot.ingest.read_html import read_html
     except ImportError as err:
-        pytest.fail(f"faqbot.read_html.read_html is missing ({err}): the HTML reader must exist for this test.")
+        pytest.fail(f"faqbot.ingest.read_html.read_html is missing ({err}): the HTML reader must exist for this test.")
     return read_html
 
 
@@ -110,7 +110,7 @@ def test_read_html_never_crashes(text):
     try:
         article = read_or_skip(read_html, text)
     except NotImplementedError:
-        pytest.fail("faqbot.read_html.read_html is not implemented yet.")
+        pytest.fail("faqbot.ingest.read_html.read_html is not implemented yet.")
     if article is not None:
         check_article(article)
 
@@ -148,7 +148,7 @@ def test_any_file_parses_extracts_and_analyzes_or_skips(data, kind):
         assert str(err)
         return
     except NotImplementedError:
-        pytest.fail("faqbot.read_html.read_html is not implemented yet.")
+        pytest.fail("faqbot.ingest.read_html.read_html is not implemented yet.")
     assert article.url and article.title
     check_article(article)
 

@@ -37,7 +37,7 @@ def test_spoofed_first_hops_do_not_escape_the_rate_limit(index_dir):
     (2, "198.51.100.2", "127.0.0.1"),                   # fewer hops than proxies: not trusted
 ])
 def test_client_address_is_counted_from_the_right(index_dir, hops, forwarded, client_is):
-    from faqbot.limits import client_address
+    from faqbot.serve.limits import client_address
 
     client = _client(index_dir, trust_proxy=hops, rate_limit=1)
     seen = []

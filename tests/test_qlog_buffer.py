@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from faqbot.qlog import QuestionLog
+from faqbot.ops.qlog import QuestionLog
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -94,7 +94,7 @@ def test_unbuffered_log_writes_each_question_at_once(tmp_path):
 def test_a_process_that_exits_normally_writes_its_buffer(tmp_path):
     path = tmp_path / "q.sqlite"
     script = (
-        "import sys; from faqbot.qlog import QuestionLog\n"
+        "import sys; from faqbot.ops.qlog import QuestionLog\n"
         f"log = QuestionLog({str(path)!r}); log.start_buffering(interval=3600)\n"
         "for i in range(3):\n"
         "    log.record_question(f'q{i}', {'answer': None, 'results': []})\n"

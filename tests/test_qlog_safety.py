@@ -7,7 +7,7 @@ import time
 
 from faqbot import create_app
 from faqbot.cli import cli
-from faqbot.qlog import QuestionLog
+from faqbot.ops.qlog import QuestionLog
 
 DAY = 86400
 NOW = 1_717_000_000.0
@@ -56,7 +56,7 @@ def test_report_csv_cells_are_never_formulas(tmp_path, runner):
     for row in rows:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
-    from faqbot.report import render_csv  # questions are stripped when grouped: the tab and CR cases directly
+    from faqbot.ops.report import render_csv  # questions are stripped when grouped: the tab and CR cases directly
 
     report = {"most_asked": [{"question": "\t=1+1", "count": 1, "answered": 0}, {"question": "\r@x", "count": 1,
               "answered": 0}], "unanswered": [], "not_helpful": [], "top_articles": [], "per_day": []}
@@ -76,7 +76,7 @@ def test_feedback_for_a_passage_not_in_the_index_is_refused(index_dir, tmp_path)
 
 
 def test_every_passage_id_of_the_index_is_known(index_dir):
-    from faqbot.index import Index
+    from faqbot.index.store import Index
 
     index = Index.load(index_dir)
     ids = [index.passage(i).id for i in range(index.n_passages)]

@@ -3,10 +3,10 @@
 import pytest
 
 from faqbot.errors import SkipFile
-from faqbot.pipeline import load_articles
-from faqbot.read import MAX_FILE_BYTES, decode, find_sources, slugify
-from faqbot.read_markdown import read_markdown
-from faqbot.read_text import read_text
+from faqbot.index.pipeline import load_articles
+from faqbot.ingest.read import MAX_FILE_BYTES, decode, find_sources, slugify
+from faqbot.ingest.read_markdown import read_markdown
+from faqbot.ingest.read_text import read_text
 
 
 def test_text_title_headings_items_and_furniture():
@@ -146,7 +146,7 @@ def test_a_named_pipe_in_the_source_folder_is_skipped_not_read(tmp_path):
 def test_read_file_bytes_refuses_what_is_not_a_regular_file(tmp_path):
     import os
 
-    from faqbot.read import read_file_bytes
+    from faqbot.ingest.read import read_file_bytes
 
     os.mkfifo(tmp_path / "pipe.md")
     with pytest.raises(SkipFile, match=r"^not a regular file \(a named pipe\)$"):

@@ -8,7 +8,7 @@ import pytest
 
 from faqbot.errors import SkipFile
 from faqbot.model import Block, FaqPair
-from faqbot.read_html import read_html
+from faqbot.ingest.read_html import read_html
 
 REPO = Path(__file__).resolve().parent.parent
 HTML_DEV = REPO.parent / "shared" / "html-dev"

@@ -8,10 +8,10 @@ import re
 import pytest
 
 from faqbot.cli import cli
-from faqbot.embed import load_embedder
+from faqbot.index.embed import load_embedder
 from faqbot.errors import FaqbotError
-from faqbot.qlog import QuestionLog
-from faqbot.report import build_report, group_questions, parse_since
+from faqbot.ops.qlog import QuestionLog
+from faqbot.ops.report import build_report, group_questions, parse_since
 
 DAY = 86400
 NOW = 1_717_000_000.0  # 2024-05-29 16:26:40 UTC
@@ -152,7 +152,7 @@ def _sample_log(log_path):
 
 
 def test_report_sections(log_path, index_dir):
-    from faqbot.index import Index
+    from faqbot.index.store import Index
 
     _sample_log(log_path)
     report = build_report(log_path, NOW - 7 * DAY, NOW, index=Index.load(index_dir))

@@ -1,9 +1,9 @@
 """The user's own article: the first real input, which must come out exactly right."""
 
-from faqbot.answer import ask
-from faqbot.extract import extract_passages
-from faqbot.index import Index
-from faqbot.read import find_sources, read_source
+from faqbot.search.answer import ask
+from faqbot.ingest.extract import extract_passages
+from faqbot.index.store import Index
+from faqbot.ingest.read import find_sources, read_source
 
 from .conftest import SEED
 

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from faqbot.config import Settings
-from faqbot.qlog import QuestionLog
-from faqbot.server import gunicorn_options
+from faqbot.ops.qlog import QuestionLog
+from faqbot.serve.server import gunicorn_options
 
 REPO = Path(__file__).resolve().parent.parent
 

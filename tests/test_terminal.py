@@ -8,9 +8,9 @@ import sys
 import pexpect
 import pytest
 
-from faqbot.answer import ask
+from faqbot.search.answer import ask
 from faqbot.cli import cli
-from faqbot.index import Index
+from faqbot.index.store import Index
 from faqbot.terminal import Style, clean, format_ask, strip_escapes
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")

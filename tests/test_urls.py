@@ -3,8 +3,8 @@
 import pytest
 
 from faqbot import create_app
-from faqbot.crawl import normalise_url
-from faqbot.pipeline import index_paths, load_articles
+from faqbot.ingest.crawl import normalise_url
+from faqbot.index.pipeline import index_paths, load_articles
 
 UNSAFE = [
     "javascript:alert(document.domain)//",

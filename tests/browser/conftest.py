@@ -57,7 +57,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def served(tmp_path_factory):
     """The faqbot app over the seed article plus a few others, on 127.0.0.1:<ephemeral port>."""
     from faqbot import create_app
-    from faqbot.pipeline import index_paths
+    from faqbot.index.pipeline import index_paths
 
     folder = tmp_path_factory.mktemp("browser-corpus")
     (folder / SEED.name).write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")

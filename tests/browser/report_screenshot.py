@@ -46,9 +46,9 @@ class _Clock:
 
 
 def fill_log(log_path: Path, index, answer_settings, now: float, days: int = 14, seed: int = 7) -> None:
-    """Two weeks of questions, asked through faqbot.answer.ask so answers and scores are real."""
-    from faqbot.answer import ask
-    from faqbot.qlog import QuestionLog
+    """Two weeks of questions, asked through faqbot.search.answer.ask so answers and scores are real."""
+    from faqbot.search.answer import ask
+    from faqbot.ops.qlog import QuestionLog
 
     rng = random.Random(seed)
     clock = _Clock(now - days * DAY)
@@ -78,8 +78,8 @@ def main() -> None:
 
     from faqbot import create_app
     from faqbot.config import load_settings
-    from faqbot.index import Index
-    from faqbot.pipeline import index_paths
+    from faqbot.index.store import Index
+    from faqbot.index.pipeline import index_paths
     from tests.browser.conftest import ARGS, CHROMIUM
 
     with tempfile.TemporaryDirectory() as work:

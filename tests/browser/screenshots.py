@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from faqbot import create_app  # noqa: E402
-from faqbot.pipeline import index_paths  # noqa: E402
+from faqbot.index.pipeline import index_paths  # noqa: E402
 from tests.browser.conftest import ARGS, CHROMIUM  # noqa: E402
 from tests.conftest import SEED  # noqa: E402
 

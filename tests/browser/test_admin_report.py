@@ -22,9 +22,9 @@ pytestmark = pytest.mark.browser
 def admin_site(tmp_path_factory):
     """The app with an admin token over a question log filled with two weeks of questions."""
     from faqbot import create_app
-    from faqbot.answer import AnswerSettings
-    from faqbot.index import Index
-    from faqbot.pipeline import index_paths
+    from faqbot.search.answer import AnswerSettings
+    from faqbot.index.store import Index
+    from faqbot.index.pipeline import index_paths
 
     work = tmp_path_factory.mktemp("admin-report")
     folder = write_sample_articles(work / "articles")

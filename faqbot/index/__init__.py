@@ -1,0 +1,1 @@
+"""Building, storing, loading and refreshing the index: BM25 weights, the index directory, embeddings."""

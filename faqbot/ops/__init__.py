@@ -1,0 +1,1 @@
+"""Operations: the question log and its storage, the question report, quality evaluation."""

@@ -1,0 +1,306 @@
+"""Ranked passages -> the answer: confidence for each result, and no answer below the threshold."""
+
+from __future__ import annotations
+
+import math
+import time
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+
+import numpy as np
+
+from ..config import LANGUAGE_TAG
+from ..errors import BadQuestion
+from ..index.store import Index
+from ..index.bm25 import K1
+from ..text.analyze import WORD_TABLE_LANGUAGE, token, words
+from ..text.detect import question_languages
+from ..text.languages import language_code
+from .lexical import Hit, Query, best_passages, search
+from .spelling import correct
+from .semantic import QUESTION_SHARE, RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, hybrid_rank
+
+MAX_QUESTION_CHARS = 1000
+MAX_TOP_K = 50
+DEFAULT_TOP_K = 5
+DEFAULT_MIN_CONFIDENCE = 0.35  # chosen on the dev set: see README, quality
+# With semantic reranking, a passage whose meaning is this far from the question is never the
+# answer, whatever its word overlap ("thanks!" matching a passage that says "thanks").
+DEFAULT_MIN_COSINE = 0.2
+# The languages the English sentence model (all-MiniLM-L6-v2) reranks, from benchmarks/multilingual.py on
+# the dev sets with the hybrid ranking: it lowered German Hit@1 from 0.936 to 0.804 and Spanish from
+# 0.957 to 0.821 (Greek and Russian too, before): elsewhere lexical ranking alone.
+SEMANTIC_LANGUAGES = frozenset({"english"})
+
+# When the answer is an FAQ pair and other FAQ pairs (other questions) score within this share of
+# its score, they are offered beside it as "did you mean" (response field did_you_mean); chosen on
+# the dev set and the tuning half of tests/data/realistic_faq.jsonl (README: quality).
+DID_YOU_MEAN_MARGIN = 0.03
+# Unknown question terms are read as an indexed term one edit away (faqbot.search.spelling; README: quality).
+SPELLING_TOLERANCE = True
+MAX_ALTERNATIVES = 2
+
+# Logistic model of P(the passage answers the question) from the features below, fitted on the
+# dev set, the tuning half of tests/data/realistic_faq.jsonl and out-of-scope questions by
+# benchmarks/calibrate.py (see README: quality). The cosines to an FAQ pair's question and to its
+# question with the answer are features of their own, beside the lexical question coverage.
+# One set of weights for lexical-only ranking, one for semantic ranking (cosines are 0 without it).
+CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin", "cosine",
+                       "question_cosine", "pair_cosine")
+LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0, 0.0, 0.0)
+SEMANTIC_WEIGHTS = (-4.506, 2.688, -0.050, -0.255, 4.479, 1.611, 1.936, 2.056)
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """Knobs of the answer step (from configuration); embedder None means lexical ranking only."""
+
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    embedder: object | None = None
+    semantic_weight: float = SEMANTIC_WEIGHT
+    rerank_depth: int = RERANK_DEPTH
+    min_cosine: float = DEFAULT_MIN_COSINE
+    question_share: float = QUESTION_SHARE
+
+
+def check_question(question: object) -> str:
+    """Return the question stripped, or raise BadQuestion with a sentence for the user."""
+    if not isinstance(question, str):
+        raise BadQuestion("'question' must be a string.")
+    question = question.strip()
+    if not question:
+        raise BadQuestion("The question is empty.")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"The question is too long ({len(question)} characters; the limit is {MAX_QUESTION_CHARS}).")
+    return question
+
+
+def check_lang(lang: object) -> str | None:
+    """Return a BCP 47 language tag ("de", "pt-BR") or None, or raise BadQuestion."""
+    if lang is None or lang == "":
+        return None
+    if not isinstance(lang, str) or len(lang) > 35 or not LANGUAGE_TAG.fullmatch(lang.strip()):
+        raise BadQuestion("'lang' must be a BCP 47 language tag such as \"de\" or \"pt-BR\".")
+    return lang.strip()
+
+
+def check_top_k(top_k: object) -> int:
+    """Return top_k as an int in 1..50, or raise BadQuestion."""
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+        raise BadQuestion(f"'top_k' must be an integer from 1 to {MAX_TOP_K}.")
+    return top_k
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A passage in the final order, with what its confidence is computed from."""
+
+    doc: int
+    score: float  # the ranking score: BM25, or the semantic mix when reranked
+    bm25: float
+    cosine: float = 0.0  # the better of the two below (0 without semantic ranking)
+    question_cosine: float = 0.0  # to the FAQ question's vector
+    pair_cosine: float = 0.0  # to the question-with-answer vector
+
+
+def coverage(index: Index, query: Query, docs: np.ndarray, field: str = "body") -> np.ndarray:
+    """search.term_coverage for several passages at once: one binary search per query term, not per passage.
+
+    Share of the query's idf weight that occurs in each passage (unknown terms weigh the most);
+    the sums run in the same order as term_coverage's, so the values are identical.
+    """
+    postings = index.fields[field]
+    unknown_idf = math.log((max(index.n_passages, 1) + 0.5) / 0.5)
+    ids = [query.ids[term] for term in query.terms]
+    known = np.array([i for i in ids if i is not None], dtype=np.int64)
+    idfs = iter(postings.idf[known].tolist())
+    bounds = iter(zip(postings.indptr[known].tolist(), postings.indptr[known + 1].tolist()))
+    total = 0.0
+    found = np.zeros(len(docs))
+    for term_id in ids:
+        if term_id is None:
+            total += unknown_idf
+            continue
+        idf = next(idfs)
+        idf = idf if idf > 0 else 0.01
+        total += idf
+        lo, hi = next(bounds)
+        if hi > lo:
+            row = postings.docs[lo:hi]
+            found += (row.take(row.searchsorted(docs), mode="clip") == docs) * idf
+    return found / total if total else found
+
+
+def feature_rows(index: Index, query: Query, ranked: list[Ranked]) -> list[list[float]]:
+    """confidence_features for every ranked passage (what ask() scores), computed in one pass."""
+    if not ranked:
+        return []
+    docs = np.fromiter((r.doc for r in ranked), dtype=np.int64, count=len(ranked))
+    body = coverage(index, query, docs, "body").tolist()
+    faq = index.kinds[docs].astype(bool)
+    question = [0.0] * len(ranked)
+    if faq.any():
+        for i, value in zip(np.flatnonzero(faq).tolist(), coverage(index, query, docs[faq], "question").tolist()):
+            question[i] = value
+    best_possible = _best_possible(index, query)
+    rows = []
+    for rank, item in enumerate(ranked):
+        margin = 0.0
+        if rank == 0 and item.score:
+            runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+            margin = (item.score - runner_up) / abs(item.score)
+        rows.append([1.0, body[rank], question[rank], min(item.bm25 / best_possible, 2.0),
+                     max(min(margin, 1.0), 0.0), item.cosine, item.question_cosine, item.pair_cosine])
+    return rows
+
+
+def confidence_features(index: Index, query: Query, ranked: list[Ranked], rank: int) -> list[float]:
+    """Features of ranked[rank] that predict whether it answers the question (see CONFIDENCE_FEATURES)."""
+    return feature_rows(index, query, ranked)[rank]
+
+
+def confidence(features: list[float], weights: tuple[float, ...]) -> float:
+    """Estimated probability in [0, 1] that the passage answers the question."""
+    z = sum(w * f for w, f in zip(weights, features))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def _search_languages(index: Index, question: str, depth: int, languages: list[str]) -> tuple[Query, list[Hit], str]:
+    """Search in each of languages and merge: the analysis that matches its best passage best leads.
+
+    BM25 scores of analyses in different languages are made comparable by dividing each by the
+    score a passage holding every term of its analysis would reach; merged scores are on the
+    leading analysis's scale, whose query the confidence features are computed from.
+    """
+    runs = []
+    for language in languages:
+        query, hits = search(index, question, depth, language)
+        runs.append((_best_possible(index, query), query, hits, language))
+    lead = max(runs, key=lambda run: run[2][0].score / run[0] if run[2] else 0.0)
+    merged: dict[int, float] = {}
+    for best_possible, _, hits, _ in runs:
+        scale = lead[0] / best_possible
+        for hit in hits:
+            merged[hit.doc] = max(merged.get(hit.doc, 0.0), hit.score * scale)
+    ranked = sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:depth]
+    return lead[1], [Hit(doc, score) for doc, score in ranked], lead[3]
+
+
+def _best_possible(index: Index, query: Query) -> float:
+    """The BM25 score bound of a query: every term at its saturation (as confidence's score_ratio)."""
+    idf = index.fields["body"].idf
+    return sum(c * float(idf[t]) * (K1 + 1) for t, c in query.known.items()) or 1.0
+
+
+def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSettings,
+                  lang: str | None = None) -> tuple[Query, list[Ranked], bool]:
+    """BM25 candidates, reranked semantically when an embedder and vectors are available.
+
+    The question is analysed in lang when given, else in the index's language, else in the
+    language detected among the index's (faqbot.text.detect.question_languages).
+    """
+    languages = question_languages(question, index.languages, lang)
+    semantic = settings.embedder is not None and has_vectors(index) and languages[0] in SEMANTIC_LANGUAGES
+    depth = max(top_k, settings.rerank_depth) if semantic else top_k
+    if len(languages) == 1:
+        query, hits = search(index, question, depth, languages[0])
+        if SPELLING_TOLERANCE and len(query.known) < len(query.terms):
+            fixed = correct(index, query)
+            if fixed is not query:
+                query, hits = fixed, best_passages(index, fixed.known, depth)
+    else:
+        query, hits, language = _search_languages(index, question, depth, languages)
+        semantic = semantic and language in SEMANTIC_LANGUAGES
+    if not semantic:
+        return query, [Ranked(h.doc, h.score, h.score) for h in hits], semantic
+    vector = settings.embedder.encode([question])[0]
+    ranked = hybrid_rank(index, query, vector, hits, settings.rerank_depth, settings.semantic_weight,
+                         settings.question_share)[:top_k]
+    return query, [Ranked(r.doc, r.score, r.bm25, r.cosine, r.question_cosine, r.pair_cosine) for r in ranked], semantic
+
+
+def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings: AnswerSettings = AnswerSettings(),
+        lang: str | None = None) -> dict:
+    """Answer a question: the API's response object {question, answer, results, took_ms}.
+
+    lang: the question's language (a BCP 47 tag); None to use the index's or detect it.
+    """
+    started = time.perf_counter()
+    question = check_question(question)
+    top_k = check_top_k(top_k)
+    lang = check_lang(lang)
+    query, ranked, semantic = rank_passages(index, question, max(top_k, MAX_ALTERNATIVES + 1), settings, lang)
+    weights = SEMANTIC_WEIGHTS if semantic else LEXICAL_WEIGHTS
+    scored = []
+    for item, features in zip(ranked, feature_rows(index, query, ranked)):
+        result = index.passage(item.doc).to_dict()
+        result["score"] = round(item.score, 6)
+        result["confidence"] = round(confidence(features, weights), 4)
+        scored.append(result)
+    ranked, results = ranked[:top_k], scored[:top_k]
+    confident = bool(results) and results[0]["confidence"] >= settings.min_confidence
+    if semantic and ranked and ranked[0].cosine < settings.min_cosine:
+        confident = False
+    answer = results[0] if confident else None
+    close = _close_alternatives(scored) if answer and semantic else []
+    # The first result's words only: what clients highlight, at a tenth of the cost of every result's.
+    terms = matched_words(query, [results[0]["question"] or "", results[0]["text"]]) if results else []
+    results += _suggestions(index, top_k - len(results), {r.doc for r in ranked})
+    return {
+        "question": question,
+        "answer": answer,
+        "results": results,
+        "did_you_mean": close,
+        "took_ms": round((time.perf_counter() - started) * 1000, 3),
+        "lang": language_code(query.language),
+        "terms": terms,
+    }
+
+
+def _close_alternatives(scored: list[dict]) -> list[dict]:
+    """Other FAQ pairs scored within DID_YOU_MEAN_MARGIN of the answer (scored[0]): the question is
+    ambiguous between them, so the reader is shown them beside the answer ("did you mean")."""
+    best = scored[0]
+    if not best["score"] or best["kind"] != "faq":
+        return []
+    seen = {" ".join(words(best["question"]))}
+    out = []
+    for item in scored[1:MAX_ALTERNATIVES + 1]:
+        if (best["score"] - item["score"]) / abs(best["score"]) > DID_YOU_MEAN_MARGIN:
+            break
+        key = " ".join(words(item["question"] or ""))
+        if item["kind"] == "faq" and key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def matched_words(query: Query, texts: list[str]) -> list[str]:
+    """The words of texts (as analyze.words gives them) whose token is one of the query's: what to highlight."""
+    wanted, language = query.terms, query.language
+    if not wanted:
+        return []
+    seen = dict.fromkeys(w for text in texts for w in words(text))
+    if language == WORD_TABLE_LANGUAGE:
+        # An English token starts with its word's first letter (accents folded: "café" -> "cafe"):
+        # only words so starting are analysed. Elsewhere prefixes go ("الشحن" -> "شحن").
+        starts = {_base_letter(t[0]) for t in wanted}
+        return [w for w in seen if _base_letter(w[0]) in starts and token(w, language) in wanted]
+    return [w for w in seen if token(w, language) in wanted]
+
+
+@lru_cache(maxsize=4096)
+def _base_letter(char: str) -> str:
+    return unicodedata.normalize("NFD", char)[0]
+
+
+def _suggestions(index: Index, count: int, taken: set[int]) -> list[dict]:
+    """Fill results up to top_k with unmatched passages (FAQ questions first) at score 0."""
+    if count <= 0:
+        return []
+    enough = count + len(taken)
+    candidates = chain(index.faq_ids()[:enough].tolist(), range(min(index.n_passages, enough)))
+    picked = list(dict.fromkeys(d for d in candidates if d not in taken))[:count]
+    return [{**index.passage(d).to_dict(), "score": 0.0, "confidence": 0.0} for d in picked]

@@ -1,0 +1,109 @@
+"""Dense candidates: the passages whose stored vectors are nearest a question's vector.
+
+BM25 only proposes passages that share a word with the question; readers often share none
+("covid dog" for "Can I travel to the United States with dogs ..."). So candidates also come
+from the passage embeddings the index stores (float16, memory-mapped): each passage's nearness
+is the better cosine of its two vectors (an FAQ pair's question, and its question with the answer).
+
+Small indexes are searched exactly. Larger ones first compare 384-bit sign codes of the vectors
+(Hamming distance, 96 bytes a passage, built with the index), then rescore the best
+RESCORE passages exactly from the float16 rows: a full float scan of 100k passages reads 154 MB
+per question, too slow for a 15 ms answer (see README: semantic ranking, and benchmarks/semantic_cost.py).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import kernel
+from ..index.store import Index
+
+RESCORE = 2048  # passages rescored exactly after the code scan; every passage below this count
+# Sign codes of question_vectors and vectors. Codes of vectors centred on their mean found fewer
+# of the exact top 30 (6,000 real passages, 300 questions, 1,000 rescored: 0.984 against 0.993).
+CODE_ARRAYS = ("question_codes", "vector_codes")
+
+
+def sign_codes(vectors: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+    """One bit per dimension, set where the component is positive: uint8 rows of dim / 8 bytes."""
+    out = np.empty((len(vectors), (vectors.shape[1] + 7) // 8), np.uint8)
+    for start in range(0, len(vectors), chunk):
+        out[start:start + chunk] = np.packbits(np.asarray(vectors[start:start + chunk]) > 0, axis=1)
+    return out
+
+
+def code_arrays(question_vectors: np.ndarray, vectors: np.ndarray) -> dict[str, np.ndarray]:
+    """The arrays the code scan needs, stored with the index beside the vectors."""
+    return {CODE_ARRAYS[0]: sign_codes(question_vectors), CODE_ARRAYS[1]: sign_codes(vectors)}
+
+
+_made: "weakref.WeakKeyDictionary[Index, dict]" = weakref.WeakKeyDictionary()
+
+
+def _codes(index: Index) -> dict[str, np.ndarray]:
+    """The index's codes, made once per loaded index if it was built before codes were stored."""
+    if all(name in index.arrays for name in CODE_ARRAYS):
+        return index.arrays
+    made = _made.get(index)
+    if made is None:
+        made = _made[index] = code_arrays(index.arrays["question_vectors"], index.arrays["vectors"])
+    return made
+
+
+def cosines(index: Index, query_vector: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine of the question to docs' question vectors and to their question-with-answer vectors."""
+    q = np.asarray(query_vector, np.float32)
+    questions, pairs = index.arrays["question_vectors"], index.arrays["vectors"]
+    kernels = kernel.loaded()
+    if kernels is not None and len(docs) > 64 and questions.dtype == pairs.dtype == np.float16:
+        out_a, out_b = np.empty(len(docs), np.float32), np.empty(len(docs), np.float32)
+        kernels.half_dots(questions.view(np.uint16), pairs.view(np.uint16), np.asarray(docs, np.int64), q,
+                          _half_table(), out_a, out_b)
+        return out_a, out_b
+    return np.asarray(questions[docs], np.float32) @ q, np.asarray(pairs[docs], np.float32) @ q
+
+
+_HALF_TABLE: list[np.ndarray] = []
+
+
+def _half_table() -> np.ndarray:
+    """float32 value of every float16 bit pattern (256 KB, stays in the core's cache)."""
+    if not _HALF_TABLE:
+        _HALF_TABLE.append(np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32))
+    return _HALF_TABLE[0]
+
+
+def _shortlist(index: Index, query_vector: np.ndarray, count: int) -> np.ndarray:
+    """About count passages whose codes are nearest the question's (the better of their two codes)."""
+    arrays = _codes(index)
+    q = np.packbits(np.asarray(query_vector) > 0)
+    kernels = kernel.loaded()
+    if kernels is not None and q.size % 8 == 0:
+        distance = kernels.pair_hamming(arrays[CODE_ARRAYS[0]], arrays[CODE_ARRAYS[1]], q)
+    else:
+        distance = np.minimum(np.bitwise_count(arrays[CODE_ARRAYS[0]] ^ q).sum(1, dtype=np.int32),
+                              np.bitwise_count(arrays[CODE_ARRAYS[1]] ^ q).sum(1, dtype=np.int32))
+    return np.sort(np.argpartition(distance, count)[:count])
+
+
+def nearest(index: Index, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The k passages nearest the question, (doc, cosine) best first (ties by passage order)."""
+    n = index.n_passages
+    if k <= 0 or n == 0:
+        return []
+    docs = np.arange(n) if n <= RESCORE else _shortlist(index, query_vector, RESCORE)
+    cq, ca = cosines(index, query_vector, docs)
+    best = np.maximum(cq, ca)
+    k = min(k, len(docs))
+    top = np.argpartition(-best, k - 1)[:k] if k < len(docs) else np.arange(len(docs))
+    top = top[np.lexsort((docs[top], -best[top]))]
+    return list(zip(docs[top].tolist(), best[top].tolist()))
+
+
+def warm_up(index: Index) -> None:
+    """Ready the vector search of a newly loaded index: its codes (made if the index has none) and
+    the compiled scan (from numba's disk cache), so that no reader waits for them."""
+    if "vectors" in index.arrays and index.n_passages > RESCORE:
+        nearest(index, np.ones(index.arrays["vectors"].shape[1], np.float32), 1)

@@ -1,0 +1,219 @@
+"""Re-indexing the configured sources: the shared entry point, the background job and its admin API.
+
+    POST /api/reindex          {"full": bool}? -> 202 {"job", "state": "running", ...}; 409 while one runs
+    GET  /api/reindex/status   -> the last job: state (running / done / failed), counts, errors
+
+Both need `Authorization: Bearer <admin_token>` (401 without it, 403 with a wrong one) and answer
+404 when no admin_token is configured. The build runs in its own process (`python -m faqbot.serve.jobs`,
+so restarting a gunicorn worker does not stop it); its status and the one-at-a-time lease live in
+the question-log database (faqbot.serve.jobs), so every worker of every replica reports the same job and
+two replicas never build at once. `faqbot index` in a terminal takes the index folder's flock
+(`<index_dir>/reindex.lock`), which the job takes too. A worker that reports a finished job reloads
+its index at once; the others notice the new manifest within LiveIndex.check_interval.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from contextlib import nullcontext
+from pathlib import Path
+
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
+
+from . import admin_auth
+from ..config import Settings
+from .limits import client_address
+from ..index.incremental import BuildLock, RefreshReport, crawl_settings, index_sources, is_locked
+from .jobs import JobStore, now_iso, settings_json
+
+VERSION_HEADER = "X-Faqbot-Index-Version"
+_UNSET = object()
+log = logging.getLogger("faqbot")
+
+admin = Blueprint("admin", __name__)
+
+
+def refresh(
+    settings: Settings, paths=(), sitemaps=(), url_lists=(), full: bool = False, *, progress=None,
+    crawl_progress=None, embed_progress=None, embedder=_UNSET, lock: bool = True,
+) -> RefreshReport:
+    """Index what is named (paths, sitemaps, URL lists), or else every configured source.
+
+    lock=True takes the index directory's re-index lock (IndexBusy when another run holds it).
+    """
+    if not (paths or sitemaps or url_lists):
+        paths, sitemaps, url_lists = settings.sources, settings.sitemaps, settings.url_lists
+    embedder = settings.embedder() if embedder is _UNSET else embedder
+    with BuildLock(settings.index_dir) if lock else nullcontext():
+        return index_sources(
+            list(paths), settings.index_dir, settings.base_url, sitemaps=list(sitemaps), url_lists=list(url_lists),
+            crawl=crawl_settings(settings), full=full, progress=progress, crawl_progress=crawl_progress,
+            embedder=embedder, embed_progress=embed_progress, url_style=settings.url_style,
+            default_lang=settings.lang,
+        )
+
+
+def summary_lines(report: RefreshReport) -> list[str]:
+    """The lines `faqbot index` prints after its counts: reuse, pages fetched, failures."""
+    s = "" if report.read == 1 else "s"
+    lines = [f"Read {report.read} new or changed source{s}, reused {report.reused} unchanged, removed {report.removed}."]
+    crawl = report.crawl
+    if crawl is not None:
+        lines.append(f"Pages: {crawl.fetched} fetched, {crawl.unchanged} unchanged, {len(crawl.failed)} failed, "
+                     f"{len(crawl.gone)} gone, {len(crawl.skipped)} not allowed.")
+        for title, rows in (("Failed (previous passages kept)", crawl.failed), ("Gone", crawl.gone),
+                            ("Not allowed", crawl.skipped)):
+            if rows:
+                lines.append(f"{title}:")
+                lines += [f"  {url}: {reason}" for url, reason in rows]
+    lines += [f"Warning: {error}" for error in report.errors]
+    return lines
+
+
+def report_counts(report: RefreshReport) -> dict:
+    """A run's counts as JSON for the status endpoint."""
+    crawl = report.crawl
+    return {
+        "articles": report.articles, "faq_pairs": report.faq_pairs, "paragraphs": report.paragraphs,
+        "read": report.read, "reused": report.reused, "removed": report.removed, "skipped": len(report.skipped),
+        "fetched": crawl.fetched if crawl else 0, "unchanged": crawl.unchanged if crawl else 0,
+        "failed": len(crawl.failed) if crawl else 0,
+    }
+
+
+class ReindexJobs:
+    """Starts re-indexes of the configured sources in their own process, one at a time across all
+    replicas (faqbot.serve.jobs: a lease in the question-log database), and reports on them."""
+
+    def __init__(self, settings: Settings, live=None):
+        self.settings = settings
+        self.live = live
+        self.dir = Path(settings.index_dir)
+        self.store = JobStore(settings.question_log_path)
+
+    def start(self, full: bool = False) -> dict | None:
+        """Start a job and return its status, or None when a re-index is already running anywhere."""
+        if is_locked(self.dir):  # `faqbot index` in a terminal on this machine
+            return None
+        job = {"job": uuid.uuid4().hex[:12], "state": "running", "full": full, "started_at": now_iso(),
+               "finished_at": None, "progress": None, "counts": None, "errors": [], "version": None}
+        if not self.store.claim(job["job"]):
+            return None
+        try:
+            self.store.save(job)
+            self.store.prune()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "faqbot.serve.jobs"], stdin=subprocess.PIPE, start_new_session=True,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_package_root(),
+                                                                               os.environ.get("PYTHONPATH")]))})
+        except BaseException:
+            self.store.release(job["job"])
+            raise
+        process.stdin.write(json.dumps({"settings": settings_json(self.settings), "status": job}).encode())
+        process.stdin.close()
+        threading.Thread(target=self._reap, args=(process, job["job"]), name="faqbot-reindex-wait",
+                         daemon=True).start()
+        return dict(job)
+
+    def _reap(self, process: subprocess.Popen, job: str) -> None:
+        """Wait for the job process (no zombie); if it died without a word, say so and free the lease."""
+        code = process.wait()
+        try:
+            status = self.store.latest()
+            if status is not None and status["job"] == job and status["state"] == "running":
+                status.update(state="failed", finished_at=now_iso(),
+                              errors=[f"the re-index process exited with status {code}"])
+                self.store.save(status)
+            self.store.release(job)
+        except self.store.db.errors as err:
+            log.warning("faqbot: cannot record the end of re-index %s: %s", job, err)
+
+    def status(self) -> dict | None:
+        """The last job's status (None when no job has run); a job whose process died reads as failed."""
+        job = self.store.latest()
+        if job is not None and job.get("state") == "done" and self.live is not None:
+            current = self.live.current()
+            if current is None or current.version != job.get("version"):
+                self.live.reload()  # serve the new version from this request on, not within check_interval
+        return job
+
+
+def _package_root() -> str:
+    """The folder holding the faqbot package, so the job process imports this same faqbot."""
+    return str(Path(__file__).resolve().parents[2])
+
+
+def _jobs() -> ReindexJobs:
+    return current_app.extensions["faqbot.reindex"]
+
+
+@admin.before_request
+def _authorize():
+    """404 when the admin API is off, 401 without a bearer token, 403 with a wrong one, 429 after too many."""
+    auth = admin_auth.current()
+    if auth is None:
+        abort(404)
+    client = client_address()
+    wait = auth.blocked(client)
+    if wait is not None:
+        seconds = math.ceil(wait)
+        return (jsonify({"error": f"Too many wrong admin tokens from your address. Try again in {seconds} seconds."}),
+                429, {"Retry-After": str(seconds)})
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return (jsonify({"error": "This needs an admin token: send 'Authorization: Bearer <token>'."}), 401,
+                {"WWW-Authenticate": 'Bearer realm="faqbot admin"'})
+    if not auth.check_token(given, client):
+        return jsonify({"error": "The admin token is not valid."}), 403
+    return None
+
+
+@admin.post("/api/reindex")
+def api_reindex():
+    """Start re-indexing the configured sources in the background: {"full": bool}? -> 202 with the job."""
+    full = False
+    if request.get_data(cache=True):
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict) or not isinstance(data.get("full", False), bool):
+            return jsonify({"error": "The body must be empty or a JSON object like {\"full\": true}."}), 400
+        full = data.get("full", False)
+    try:
+        job = _jobs().start(full)
+    except _jobs().store.db.errors as err:
+        log.warning("faqbot: cannot start a re-index: %s", err)
+        return jsonify({"error": "The job database (the question log) cannot be reached; try again later."}), 503
+    if job is None:
+        return jsonify({"error": "A re-index is already running; see GET /api/reindex/status."}), 409
+    return jsonify(job), 202, {"Location": "/api/reindex/status"}
+
+
+@admin.get("/api/reindex/status")
+def api_reindex_status():
+    """The last re-index job: state (running / done / failed), counts and errors."""
+    try:
+        job = _jobs().status()
+    except _jobs().store.db.errors as err:
+        log.warning("faqbot: cannot read the re-index status: %s", err)
+        return jsonify({"error": "The job database (the question log) cannot be reached; try again later."}), 503
+    return jsonify(job if job is not None else {"job": None, "state": "none"})
+
+
+def _version_header(response):
+    version = g.get("faqbot_index_version")
+    if version:
+        response.headers[VERSION_HEADER] = version
+    return response
+
+
+def install(app: Flask, settings: Settings) -> None:
+    """Add the admin API and the index-version response header to the app."""
+    app.extensions["faqbot.reindex"] = ReindexJobs(settings, app.extensions.get("faqbot.live"))
+    app.register_blueprint(admin)
+    app.after_request(_version_header)
