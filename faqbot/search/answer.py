@@ -25,7 +25,7 @@ from .semantic import QUESTION_SHARE, RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 50
 DEFAULT_TOP_K = 5
-DEFAULT_MIN_CONFIDENCE = 0.35  # chosen on the dev set: see README, quality
+DEFAULT_MIN_CONFIDENCE = 0.35  # chosen on the dev set: see docs/quality.md
 # With semantic reranking, a passage whose meaning is this far from the question is never the
 # answer, whatever its word overlap ("thanks!" matching a passage that says "thanks").
 DEFAULT_MIN_COSINE = 0.2
@@ -36,15 +36,15 @@ SEMANTIC_LANGUAGES = frozenset({"english"})
 
 # When the answer is an FAQ pair and other FAQ pairs (other questions) score within this share of
 # its score, they are offered beside it as "did you mean" (response field did_you_mean); chosen on
-# the dev set and the tuning half of tests/data/realistic_faq.jsonl (README: quality).
+# the dev set and the tuning half of tests/data/realistic_faq.jsonl (docs/quality.md).
 DID_YOU_MEAN_MARGIN = 0.03
-# Unknown question terms are read as an indexed term one edit away (faqbot.search.spelling; README: quality).
+# Unknown question terms are read as an indexed term one edit away (faqbot.search.spelling; docs/semantic.md).
 SPELLING_TOLERANCE = True
 MAX_ALTERNATIVES = 2
 
 # Logistic model of P(the passage answers the question) from the features below, fitted on the
 # dev set, the tuning half of tests/data/realistic_faq.jsonl and out-of-scope questions by
-# benchmarks/calibrate.py (see README: quality). The cosines to an FAQ pair's question and to its
+# benchmarks/calibrate.py (see docs/quality.md). The cosines to an FAQ pair's question and to its
 # question with the answer are features of their own, beside the lexical question coverage.
 # One set of weights for lexical-only ranking, one for semantic ranking (cosines are 0 without it).
 CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin", "cosine",

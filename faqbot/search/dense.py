@@ -8,7 +8,7 @@ is the better cosine of its two vectors (an FAQ pair's question, and its questio
 Small indexes are searched exactly. Larger ones first compare 384-bit sign codes of the vectors
 (Hamming distance, 96 bytes a passage, built with the index), then rescore the best
 RESCORE passages exactly from the float16 rows: a full float scan of 100k passages reads 154 MB
-per question, too slow for a 15 ms answer (see README: semantic ranking, and benchmarks/semantic_cost.py).
+per question, too slow for a 15 ms answer (see docs/semantic.md, and benchmarks/semantic_cost.py).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from ..text.analyze import WORD_TABLE_LANGUAGE, analyze, stemmer_language
 from ..index.bm25 import Postings
 from ..index.store import SIDE_FIELD, TIERED_FIELD, Index
 
-# How much a match on the FAQ question itself adds to the body score (see README: quality).
+# How much a match on the FAQ question itself adds to the body score (see docs/quality.md).
 FIELD_WEIGHTS = {"body": 1.0, "question": 1.0}
 
 
