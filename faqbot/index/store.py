@@ -15,7 +15,9 @@ raw words; words.terms.npy, each one's term row or -1 for a stopword; words.slot
 table over them): every English word the build analysed. Loading an index hands it to
 faqbot.text.analyze, which looks a question's words up there before stemming, so a fresh process
 answers without importing nltk. It is only a cache (older indexes without it, or without the hash
-table, load and answer the same), hence no format version change.
+table, load and answer the same), hence no format version change. The spelling deletion table
+(spelling.keys.npy, spelling.rows.npy; faqbot.index.spelling_table) is another such addition:
+without it, faqbot.search.spelling finds the same corrections the slow way.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from ..text.analyze import (
 from .bm25 import B, EPSILON, K1, Postings, Tiers, count_pairs, postings_from_chunks, top_tiers
 from ..errors import IndexInvalid, IndexMissing
 from ..model import Passage
+from .spelling_table import deletion_arrays
 
 FORMAT = "faqbot-index"
 FORMAT_VERSION = 1
@@ -377,6 +380,7 @@ class IndexWriter:
             "words": word_table,
             "words.terms": word_rows,
             "words.slots": hash_slots(word_table),
+            **deletion_arrays(terms, MAX_TERM_BYTES),
             **extra_arrays,
         }
         n_terms = len(terms)
