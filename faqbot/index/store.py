@@ -663,6 +663,14 @@ class Index:
             text=data["text"], title=data["title"], section=data["section"], url=data["url"], link=data["link"],
         )
 
+    def passage_dict(self, i: int) -> dict:
+        """passage(i).to_dict(), read straight from the store line (what ask() returns for a result)."""
+        lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
+        data = json.loads(bytes(self._store[lo:hi]))
+        data.pop("article", None)
+        # A line of the usual shape (store_line's keys, in its order) is the dict itself.
+        return data if _FAST_STORE_LINE and list(data) == _STORE_KEYS else self.passage(i).to_dict()
+
     def has_passage(self, passage_id: str) -> bool:
         """Whether a passage of this index has that id (for feedback, which names one)."""
         key = hash(_quote(passage_id)[1:-1].encode())

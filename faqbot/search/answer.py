@@ -15,7 +15,7 @@ from ..config import LANGUAGE_TAG
 from ..errors import BadQuestion
 from ..index.store import Index
 from ..index.bm25 import K1
-from ..text.analyze import WORD_TABLE_LANGUAGE, token, words
+from ..text.analyze import WORD_TABLE_LANGUAGE, token, word_tokens, words
 from ..text.detect import question_languages
 from ..text.languages import language_code
 from .lexical import Hit, Query, best_passages, search
@@ -235,7 +235,7 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     weights = SEMANTIC_WEIGHTS if semantic else LEXICAL_WEIGHTS
     scored = []
     for item, features in zip(ranked, feature_rows(index, query, ranked)):
-        result = index.passage(item.doc).to_dict()
+        result = index.passage_dict(item.doc)
         result["score"] = round(item.score, 6)
         result["confidence"] = round(confidence(features, weights), 4)
         scored.append(result)
@@ -282,12 +282,21 @@ def matched_words(query: Query, texts: list[str]) -> list[str]:
     wanted, language = query.terms, query.language
     if not wanted:
         return []
-    seen = dict.fromkeys(w for text in texts for w in words(text))
+    # One words() pass: a newline joins no words, so the words are those of each text in turn.
+    seen = dict.fromkeys(words("\n".join(texts)))
+    known = word_tokens(language)  # words already analysed in this process (most, in a running server)
     if language == WORD_TABLE_LANGUAGE:
         # An English token starts with its word's first letter (accents folded: "café" -> "cafe"):
         # only words so starting are analysed. Elsewhere prefixes go ("الشحن" -> "شحن").
         starts = {_base_letter(t[0]) for t in wanted}
-        return [w for w in seen if _base_letter(w[0]) in starts and token(w, language) in wanted]
+        out = []
+        for w in seen:
+            first = w[0]
+            if first in starts or (not first.isascii() and _base_letter(first) in starts):
+                found = known.get(w)
+                if (token(w, language) if found is None else found) in wanted:
+                    out.append(w)
+        return out
     return [w for w in seen if token(w, language) in wanted]
 
 
@@ -303,4 +312,4 @@ def _suggestions(index: Index, count: int, taken: set[int]) -> list[dict]:
     enough = count + len(taken)
     candidates = chain(index.faq_ids()[:enough].tolist(), range(min(index.n_passages, enough)))
     picked = list(dict.fromkeys(d for d in candidates if d not in taken))[:count]
-    return [{**index.passage(d).to_dict(), "score": 0.0, "confidence": 0.0} for d in picked]
+    return [{**index.passage_dict(d), "score": 0.0, "confidence": 0.0} for d in picked]

@@ -213,6 +213,11 @@ def token(word: str, language: str = WORD_TABLE_LANGUAGE) -> str:
     return out
 
 
+def word_tokens(language: str = WORD_TABLE_LANGUAGE) -> dict[str, str]:
+    """The raw words of language analysed so far in this process, with their tokens (token()'s cache; read only)."""
+    return _caches.setdefault(language, {})
+
+
 def normalize(text: str) -> str:
     """Text as words() reads it: NFKC, lowercase, typographic apostrophes made plain."""
     return unicodedata.normalize("NFKC", text).lower().replace("’", "'").replace("_", " ")
@@ -226,7 +231,7 @@ def words(text: str) -> list[str]:
     """
     text = normalize(text)
     found = _WORD.findall(text)
-    if _UNSPACED_RUN.search(text) is None:
+    if text.isascii() or _UNSPACED_RUN.search(text) is None:  # isascii: a flag, no scan
         return found
     out = []
     for word in found:
