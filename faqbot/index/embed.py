@@ -15,6 +15,7 @@ in numpy, which does not pay numba's 0.4 s import. Both compute the same functio
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -230,6 +231,24 @@ def _kernels():
         return None
 
 
+@lru_cache(maxsize=1)
+def _blas():
+    """threadpoolctl's controller of the loaded BLAS libraries, found once (a search costs about 1 ms)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """A context in which BLAS runs on the calling thread only (about 10 us to enter and leave).
+
+    A question's matrices are small (a dozen rows): a second BLAS thread gains little on an idle
+    machine and, on a busy one, waiting for it to be scheduled cost 200 ms and more a question
+    (encode p50 with 10 processes on 2 cores: 190-600 ms default, 57-85 ms on one thread).
+    """
+    return _blas().limit(limits=1, user_api="blas")
+
+
 def _workers() -> int:
     """CPU cores this process may use."""
     try:
@@ -339,8 +358,9 @@ class Embedder:
 
         threads = min(self.threads, len(batches))
         if threads <= 1:
-            for batch in batches:
-                run(batch)
+            with _one_blas_thread() if total < 512 else contextlib.nullcontext():
+                for batch in batches:
+                    run(batch)
             return out
         from concurrent.futures import ThreadPoolExecutor
 
