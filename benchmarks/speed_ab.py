@@ -42,9 +42,14 @@ def child(args: list[str]) -> None:
         print(json.dumps(child_build(int(args[1]), args[2])))
         return
     from corpus_pool import make_queries
-    from faqbot.search.answer import AnswerSettings, ask
-    from faqbot.index.store import Index
-    from faqbot.search.lexical import search, warm_up
+    try:
+        from faqbot.search.answer import AnswerSettings, ask
+        from faqbot.index.store import Index
+        from faqbot.search.lexical import search, warm_up
+    except ImportError:  # a checkout from before the subpackages (40d5639), e.g. cab71b7
+        from faqbot.answer import AnswerSettings, ask
+        from faqbot.index import Index
+        from faqbot.search import search, warm_up
 
     index = Index.load(args[1])
     warm_up(index)

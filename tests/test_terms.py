@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import string
 
-from faqbot.text.analyze import token, words
+from hypothesis import given, settings, strategies as st
+
+from faqbot.text.analyze import _WORD, normalize, token, words
 from faqbot.search.answer import AnswerSettings, ask, rank_passages
 from faqbot.index.store import Index
 from faqbot.index.pipeline import index_paths
@@ -39,3 +42,10 @@ def test_terms_and_results_equal_the_straightforward_code(tmp_path):
             assert got["terms"] == _plain_terms(set(query.terms), query.language, [first["question"] or "", first["text"]]), question
             highlighted += bool(got["terms"])
     assert highlighted >= 100
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(string.printable + "’_", max_size=60))
+def test_ascii_words_are_the_word_pattern_s(text):
+    normalized = normalize(text)
+    assert words(text) == _WORD.findall(normalized)

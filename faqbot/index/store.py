@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import tempfile
@@ -591,6 +592,7 @@ class Index:
         self.tiers = Tiers(*(arrays[f"top.{part}"] for part in TIER_PARTS)) if all(
             f"top.{part}" in arrays for part in TIER_PARTS) else None
         self._store = store
+        self._lines = store.base if isinstance(store.base, mmap.mmap) else None
         self._offsets = arrays["passages.offsets"]
         self._term_ids: dict[str, int | None] = {}
         self._max_weights: dict[tuple[int, int], float] = {}
@@ -654,10 +656,17 @@ class Index:
             value = self._max_weights[key] = float(postings.weights[lo:hi].max()) if hi > lo else 0.0
         return value
 
+    def _line(self, i: int) -> dict:
+        """The store line of passage i, parsed."""
+        lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
+        # Sliced from the mapping itself where there is one: bytes at once, none of np.memmap's
+        # per-slice work; decoded here, so json skips guessing the encoding.
+        lines = self._lines
+        return json.loads((lines[lo:hi] if lines is not None else bytes(self._store[lo:hi])).decode("utf-8"))
+
     def passage(self, i: int) -> Passage:
         """Passage number i, decoded from the store on demand."""
-        lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
-        data = json.loads(bytes(self._store[lo:hi]))
+        data = self._line(i)
         return Passage(
             id=data["id"], article=data["article"], kind=data["kind"], question=data["question"],
             text=data["text"], title=data["title"], section=data["section"], url=data["url"], link=data["link"],
@@ -665,8 +674,7 @@ class Index:
 
     def passage_dict(self, i: int) -> dict:
         """passage(i).to_dict(), read straight from the store line (what ask() returns for a result)."""
-        lo, hi = int(self._offsets[i]), int(self._offsets[i + 1])
-        data = json.loads(bytes(self._store[lo:hi]))
+        data = self._line(i)
         data.pop("article", None)
         # A line of the usual shape (store_line's keys, in its order) is the dict itself.
         return data if _FAST_STORE_LINE and list(data) == _STORE_KEYS else self.passage(i).to_dict()

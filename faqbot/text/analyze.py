@@ -223,6 +223,19 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower().replace("’", "'").replace("_", " ")
 
 
+# ASCII letters, digits and the apostrophe kept, every other byte a space: on ASCII text, _WORD's
+# words lie inside the runs this leaves, and a run without an apostrophe is one word.
+_ASCII_RUNS = bytes(c if chr(c).isalnum() or c == 39 else 32 for c in range(128)) + b" " * 128
+
+
+def _ascii_words(text: str) -> list[str]:
+    """_WORD.findall(text) for ASCII text, by a byte table and str.split (about twice as fast)."""
+    runs = text.encode("ascii").translate(_ASCII_RUNS).decode("ascii").split()
+    if "'" not in text:
+        return runs
+    return [w for run in runs for w in (_WORD.findall(run) if "'" in run else (run,))]
+
+
 def words(text: str) -> list[str]:
     """Split text into lowercase, Unicode-normalised raw words; unspaced scripts into character bigrams.
 
@@ -230,8 +243,10 @@ def words(text: str) -> list[str]:
     (one character alone stays a word): the Lucene CJK approach, no dictionary needed.
     """
     text = normalize(text)
+    if text.isascii():  # a flag, no scan
+        return _ascii_words(text)
     found = _WORD.findall(text)
-    if text.isascii() or _UNSPACED_RUN.search(text) is None:  # isascii: a flag, no scan
+    if _UNSPACED_RUN.search(text) is None:
         return found
     out = []
     for word in found:
