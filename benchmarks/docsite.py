@@ -32,8 +32,9 @@ import lxml.html
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faqbot.search.answer import ask  # noqa: E402
+from faqbot.search.answer import AnswerSettings, ask  # noqa: E402
 from faqbot.config import load_settings  # noqa: E402
+from faqbot.index.embed import configured_embedder  # noqa: E402
 from faqbot.ingest.extract import is_question  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
 from faqbot.index.pipeline import index_paths  # noqa: E402
@@ -127,7 +128,7 @@ def main(argv=None):
     try:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            report = index_paths([folder], tmp, base_url, embedder=settings.embedder(), url_style=args.url_style)
+            report = index_paths([folder], tmp, base_url, embedder=configured_embedder(settings), url_style=args.url_style)
             seconds = time.perf_counter() - started
             index = Index.load(tmp)
             passages = [index.passage(i) for i in range(index.n_passages)]
@@ -183,7 +184,7 @@ def figures(folder, args, base_url, passages, index, settings):
     missed = [w for w in wanted if w not in found]
 
     asked = make_questions(faqs, passages, folder / args.faq_dir, page_of, args.questions)
-    answer_settings = settings.answer_settings() if args.semantic else _lexical(settings)
+    answer_settings = AnswerSettings.configured(settings) if args.semantic else _lexical(settings)
     cache: dict[str, str | None] = {}
     resolved, same_page, answered, dead = 0, 0, 0, []
     for question, source_url in asked:
@@ -232,7 +233,7 @@ def glossary_ranks(index, passages, answer_settings) -> tuple[int, int, int]:
 def _lexical(settings):
     from dataclasses import replace
 
-    return replace(settings.answer_settings(), embedder=None)
+    return replace(AnswerSettings.configured(settings), embedder=None)
 
 
 def make_questions(faqs, passages, faq_dir, page_of, count) -> list[tuple[str, str]]:

@@ -149,16 +149,16 @@ def throughput(embedder, passages: list[str], repeat: int = 1) -> float:
 
 def index_throughput(embedder, eval_dir: Path, repeat: int = 1) -> tuple[float, float, int, list[int]]:
     """Passages per second and per CPU second embedding every passage of the eval articles the way the
-    index builders do (semantic.vector_arrays: both embedding texts of each passage, nothing reused;
+    index builders do (vectors.vector_arrays: both embedding texts of each passage, nothing reused;
     medians of repeat runs), the number of passages and the token lengths of the texts embedded."""
     from faqbot.index.pipeline import load_articles, passages_of
-    from faqbot.search.semantic import embed_texts, embedding_texts
+    from faqbot.index.vectors import embed_texts, embedding_texts
 
     passages = passages_of(load_articles([eval_dir / "articles"])[0])
     questions, texts = (list(t) for t in zip(*(embedding_texts(p) for p in passages)))
     cut = getattr(embedder, "passage_tokens", None) or 10**9
     lengths = [min(len(ids), cut) for ids in embedder.token_ids(list(dict.fromkeys(questions + texts)))]
-    encode = getattr(embedder, "encode_passages", embedder.encode)  # as semantic.vector_arrays
+    encode = getattr(embedder, "encode_passages", embedder.encode)  # as vectors.vector_arrays
     wall, cpu = timed(lambda: embed_texts(encode, questions + texts, {}), repeat)
     return len(passages) / wall, len(passages) / cpu, len(passages), lengths
 

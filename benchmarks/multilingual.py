@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.quality import passage_text, rank_bm25_ranker  # noqa: E402
 from faqbot.config import load_settings  # noqa: E402
+from faqbot.search.answer import AnswerSettings  # noqa: E402
 from faqbot.index.embed import load_embedder  # noqa: E402
 from faqbot.ops.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
@@ -105,7 +106,7 @@ def run_set(name, lang, queries_path, embedder, settings) -> list[tuple[str, dic
         index_paths([articles], tmp, embedder=embedder)
         index = Index.load(tmp)
         passages = [index.passage(i) for i in range(index.n_passages)]
-        lexical = replace(settings.answer_settings(), embedder=None)
+        lexical = replace(AnswerSettings.configured(settings), embedder=None)
         rows = [("faqbot lexical only", evaluate(answer_ranker(index, lexical), queries + extra, passages, articles))]
         if embedder is not None:
             default = replace(lexical, embedder=embedder)
@@ -137,8 +138,8 @@ def mixed(embedder, settings) -> None:
         print("|---|---|---|---|---|")
         for lang, queries_path in (("en", SHARED / "eval" / "queries.jsonl"), ("de", MULTI / "de" / "queries.jsonl")):
             queries = [replace(q, article=f"{lang}-{q.article}") for q in load_queries(queries_path)]
-            for label, answer_settings in (("lexical", replace(settings.answer_settings(), embedder=None)),
-                                           ("default", replace(settings.answer_settings(), embedder=embedder))):
+            for label, answer_settings in (("lexical", replace(AnswerSettings.configured(settings), embedder=None)),
+                                           ("default", replace(AnswerSettings.configured(settings), embedder=embedder))):
                 if label == "default" and embedder is None:
                     continue
                 ranker = answer_ranker(index, answer_settings)

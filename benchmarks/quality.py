@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 from dataclasses import replace  # noqa: E402
 
 from faqbot.config import load_settings  # noqa: E402
+from faqbot.search.answer import AnswerSettings  # noqa: E402
 from faqbot.index.embed import load_embedder  # noqa: E402
 from faqbot.ops.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
@@ -106,7 +107,7 @@ def main(argv=None):
         index = Index.load(tmp)
         passages = [index.passage(i) for i in range(index.n_passages)]
         assert [p.id for p in passages] == [p.id for p in passages_of(load_articles([articles_dir])[0])]
-        lexical = replace(settings.answer_settings(), embedder=None)
+        lexical = replace(AnswerSettings.configured(settings), embedder=None)
         rankers = [("rank-bm25 (whitespace)", rank_bm25_ranker(passages), False),
                    ("bm25s (stem+stop)", bm25s_ranker(passages), False),
                    ("faqbot lexical only", answer_ranker(index, lexical), True)]

@@ -30,12 +30,13 @@ from corpus_pool import make_passages, make_queries  # noqa: E402
 
 from faqbot.search.answer import AnswerSettings, ask  # noqa: E402
 from faqbot.search import dense  # noqa: E402
-from faqbot.search.dense import code_arrays, nearest  # noqa: E402
+from faqbot.index.vectors import code_arrays  # noqa: E402
+from faqbot.search.dense import nearest  # noqa: E402
 from faqbot.search.lexical import warm_up  # noqa: E402
 from faqbot.index.embed import load_embedder  # noqa: E402
 from faqbot.index.store import Index, IndexWriter  # noqa: E402
 from faqbot.index.pipeline import load_articles, passage_tokens, passages_of  # noqa: E402
-from faqbot.search.semantic import embed_texts, embedding_texts, text_key  # noqa: E402
+from faqbot.index.vectors import embed_texts, embedding_texts, text_key  # noqa: E402
 
 EVAL_ARTICLES = REPO.parent / "shared" / "eval" / "articles"
 
@@ -51,7 +52,7 @@ def build_with_random_vectors(n: int, path: Path) -> None:
     vectors = vectors.astype(np.float16)
     keys = [text_key(t) for p in passages for t in embedding_texts(p)]
     started = time.perf_counter()
-    codes = code_arrays(vectors[:n], vectors[n:])  # as semantic.vector_arrays does for `faqbot index`
+    codes = code_arrays(vectors[:n], vectors[n:])  # as vectors.vector_arrays does for `faqbot index`
     print(f"sign codes of {2 * n} vectors: {time.perf_counter() - started:.2f}s", file=sys.stderr)
     writer.publish(n // 20, {"question_vectors": vectors[:n], "vectors": vectors[n:],
                              "vector_keys": np.array(keys[0::2] + keys[1::2], dtype="S16"), **codes},
@@ -145,7 +146,7 @@ def main(argv=None):
     if EVAL_ARTICLES.is_dir():
         passages = passages_of(load_articles([EVAL_ARTICLES])[0])
         texts = [t for p in passages for t in embedding_texts(p)]
-        encode = getattr(embedder, "encode_passages", embedder.encode)  # as semantic.vector_arrays: cut passages
+        encode = getattr(embedder, "encode_passages", embedder.encode)  # as vectors.vector_arrays: cut passages
         embed_texts(encode, texts[:64], {})  # numba's loops load from their disk cache once per process
         t = time.perf_counter()
         embed_texts(encode, texts, {})

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .search.answer import ask as answer_question
+from .search.answer import AnswerSettings, ask as answer_question
 from .config import Settings, load_settings
 from .errors import FaqbotError
 from .index.store import Index
@@ -90,7 +90,7 @@ def index(ctx, paths, index_dir, base_url, url_style, sitemaps, url_lists, full,
       faqbot index --sitemap https://example.com/sitemap.xml
       faqbot index --full                 # rebuild from scratch
     """
-    from .serve.reindex import refresh, summary_lines
+    from .index.refresh import refresh, summary_lines
 
     settings = _settings(ctx, index_dir=index_dir, base_url=base_url, url_style=url_style, lang=lang)
     try:
@@ -148,7 +148,7 @@ def ask(ctx, question, top_k, index_dir, as_json, log_it, lang):
     settings = _settings(ctx, index_dir=index_dir)
     index = _load_index(settings)
     try:
-        response = answer_question(index, question, top_k or settings.top_k, settings.answer_settings(), lang)
+        response = answer_question(index, question, top_k or settings.top_k, AnswerSettings.configured(settings), lang)
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
     if log_it:
@@ -174,7 +174,7 @@ def serve(ctx, host, port, workers, index_dir):
     Example:
       faqbot serve --port 8080
     """
-    from .serve.reindex import refresh
+    from .index.refresh import refresh
     from .serve.server import run_server
 
     settings = _settings(ctx, index_dir=index_dir, host=host, port=port, workers=workers)
@@ -270,6 +270,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
     """
     import tempfile
 
+    from .index.embed import configured_embedder
     from .ops.evaluate import answer_ranker, evaluate, format_report, load_queries
     from .search.lexical import warm_up
     from .index.pipeline import index_paths
@@ -285,12 +286,12 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
         if index_dir is None:
             if not articles.is_dir():
                 raise click.ClickException(f"No articles folder at {articles}; pass --index or --articles.")
-            index_paths([articles], tmp, settings.base_url, embedder=settings.embedder(), url_style=settings.url_style,
+            index_paths([articles], tmp, settings.base_url, embedder=configured_embedder(settings), url_style=settings.url_style,
                         default_lang=settings.lang)
         index = _load_index(settings if index_dir else load_settings({"index_dir": tmp}))
         warm_up(index)  # long run: the compiled search kernel pays for its import
         passages = [index.passage(i) for i in range(index.n_passages)]
-        report = evaluate(answer_ranker(index, settings.answer_settings()), labelled, passages,
+        report = evaluate(answer_ranker(index, AnswerSettings.configured(settings)), labelled, passages,
                           articles if articles.is_dir() else None)
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -335,7 +336,7 @@ def chat(ctx, top_k, index_dir, history, log_it, lang):
     settings = _settings(ctx, index_dir=index_dir)
     index = _load_index(settings)
     warm_up(index)  # a session of many questions: the compiled search kernel pays for its import
-    session = ChatSession(index, settings.answer_settings(), Style.detect(sys.stdout, os.environ), click.echo,
+    session = ChatSession(index, AnswerSettings.configured(settings), Style.detect(sys.stdout, os.environ), click.echo,
                           top_k or settings.top_k, _question_log(settings) if log_it else None, lang)
     from .ops.storage import is_postgres
 
@@ -370,6 +371,7 @@ def report(ctx, since, fmt, limit, log_path, index_dir):
     """
     import time
 
+    from .index.embed import configured_embedder
     from .ops.report import build_report, parse_since, render_csv, render_json, render_table
 
     settings = _settings(ctx, index_dir=index_dir, question_log=log_path)
@@ -380,7 +382,7 @@ def report(ctx, since, fmt, limit, log_path, index_dir):
     now = time.time()
     try:
         data = build_report(settings.question_log_path, parse_since(since, now), now,
-                            embedder=settings.embedder(), index=index, limit=limit)
+                            embedder=configured_embedder(settings), index=index, limit=limit)
     except FaqbotError as err:
         raise click.ClickException(str(err)) from None
     render = {"table": render_table, "csv": render_csv, "json": render_json}[fmt]

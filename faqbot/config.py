@@ -79,25 +79,6 @@ class Settings:
                                   "`X-Forwarded-For` hops from the right (`true` = 1); 0 = no proxy, "
                                   "headers ignored", low=0, high=10, flag_means=1)
 
-    def answer_settings(self):
-        """The answer step's settings, with the embedding model loaded when semantic ranking is on."""
-        from .search.answer import AnswerSettings
-        from .index.embed import load_embedder
-
-        return AnswerSettings(
-            min_confidence=self.min_confidence,
-            embedder=load_embedder() if self.semantic else None,
-            semantic_weight=self.semantic_weight,
-            rerank_depth=self.rerank_depth,
-            min_cosine=self.min_cosine,
-        )
-
-    def embedder(self):
-        """The embedding model for indexing, or None when semantic ranking is off or unavailable."""
-        from .index.embed import load_embedder
-
-        return load_embedder() if self.semantic else None
-
     @property
     def question_log_path(self) -> str:
         """Where the question log lives."""

@@ -12,7 +12,8 @@ import shutil
 from dataclasses import dataclass
 from typing import Mapping, TextIO
 
-from .text.analyze import _WORD, analyze, normalize
+from .text.analyze import analyze, normalize, replace_words
+from .text.printable import CONTROL, clean
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"
@@ -23,7 +24,6 @@ CYAN = "\x1b[36m"
 GREEN = "\x1b[32m"
 
 _ESCAPES = re.compile(r"\x1b\][^\x1b\x07]*(?:\x1b\\|\x07)|\x1b\[[0-9;]*m")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Style:
         Only absolute http(s) URLs are linked: a terminal cannot open a site-relative path.
         """
         text = url if text is None else text
-        if self.links and re.match(r"https?://", url) and not _CONTROL.search(url):
+        if self.links and re.match(r"https?://", url) and not CONTROL.search(url):
             return f"\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\"
         return text
 
@@ -63,11 +63,6 @@ class Style:
 def strip_escapes(text: str) -> str:
     """Remove SGR and OSC 8 sequences (tests and width computations)."""
     return _ESCAPES.sub("", text)
-
-
-def clean(text: str) -> str:
-    """Drop control characters from indexed text so an article cannot drive the terminal."""
-    return _CONTROL.sub("", text)
 
 
 def highlight(text: str, question: str, style: Style, matched: list[str] | None = None) -> str:
@@ -81,18 +76,17 @@ def highlight(text: str, question: str, style: Style, matched: list[str] | None 
         return text
     if matched is not None:
         wanted = set(matched)
-        return _WORD.sub(lambda m: style.paint(m.group(0), BOLD, UNDERLINE, YELLOW)
-                         if normalize(m.group(0)) in wanted else m.group(0), text)
+        return replace_words(text, lambda word: style.paint(word, BOLD, UNDERLINE, YELLOW)
+                             if normalize(word) in wanted else word)
     terms = set(analyze(question))
     if not terms:
         return text
 
-    def mark(match: re.Match) -> str:
-        word = match.group(0)
+    def mark(word: str) -> str:
         tokens = analyze(word)
         return style.paint(word, BOLD, UNDERLINE, YELLOW) if tokens and tokens[0] in terms else word
 
-    return _WORD.sub(mark, text)
+    return replace_words(text, mark)
 
 
 def _source(result: dict) -> str:

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from faqbot import create_app
-from faqbot.index.incremental import BuildLock
+from faqbot.index.lock import BuildLock
 
 TOKEN = "s3cret-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

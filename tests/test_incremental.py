@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from faqbot.cli import cli
-from faqbot.index.incremental import BuildLock, index_sources
+from faqbot.index.incremental import index_sources
+from faqbot.index.lock import BuildLock
 from faqbot.index.store import Index
 from faqbot.index.pipeline import index_paths
 

@@ -496,6 +496,11 @@ def verify_model_files(path: Path) -> None:
 
 
 @lru_cache(maxsize=1)
+def configured_embedder(settings) -> Embedder | None:
+    """The embedding model, or None when semantic ranking is off (settings.semantic) or the model is unavailable."""
+    return load_embedder() if settings.semantic else None
+
+
 def load_embedder() -> Embedder | None:
     """Load the bundled model once per process; None, with one warning, if it or `tokenizers` is missing
     or its files are not the ones pinned in MODEL_SHA256."""

@@ -13,7 +13,6 @@ dropped whole when the code that reads or tokenizes changes, or when base_url, u
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import inspect
 import json
@@ -30,7 +29,7 @@ import numpy as np
 from .. import __version__
 from ..text.analyze import ANALYZER_VERSION, WORD_TABLE_LANGUAGE, stemmer_language, words
 from ..ingest.crawl import CrawlError, Crawler, CrawlReport, CrawlSettings, Target
-from ..errors import FaqbotError, SkipFile
+from ..errors import SkipFile
 from ..ingest.extract import extract_passages
 from ..errors import IndexInvalid, IndexMissing
 from .store import FIELDS, Index, IndexWriter, encode_term, index_text, store_line
@@ -38,10 +37,9 @@ from ..model import Passage
 from .pipeline import IndexReport, nothing_to_index, passage_tokens
 from ..ingest.read import (DEFAULT_BASE_URL, EXTENSIONS, MAX_FILE_BYTES, Skipped, decode, find_sources, parse_document,
                    read_file_bytes, slugify, with_language)
-from ..search.semantic import embedding_texts, vector_arrays
+from .vectors import embedding_texts, vector_arrays
 
 CACHE_FILE = "cache.sqlite"
-LOCK_FILE = "reindex.lock"
 FILES_ORIGIN = "files"
 # A file is trusted unchanged by its stat alone only if it was last changed this long before we
 # read it: a write in the same clock tick as our read would otherwise go unnoticed ("racy git").
@@ -51,10 +49,6 @@ BATCH = 256  # sources handed to the index writer at once
 CODE_FILES = ("ingest/read.py", "ingest/read_text.py", "ingest/read_markdown.py", "ingest/markdown_inline.py",
               "ingest/read_html.py", "ingest/docsite.py", "ingest/extract.py", "text/analyze.py", "text/stopwords.py",
               "text/stopwords.json", "text/languages.py", "model.py", "index/incremental.py")
-
-
-class IndexBusy(FaqbotError):
-    """Another re-index of the same index directory is running."""
 
 
 @dataclass
@@ -228,49 +222,6 @@ class SourceCache:
         self.db.close()
 
 
-class BuildLock:
-    """An exclusive lock on an index directory's re-index, across processes (released if one dies)."""
-
-    def __init__(self, index_dir: str | Path):
-        self.path = Path(index_dir) / LOCK_FILE
-        self.fd: int | None = None
-
-    def acquire(self) -> bool:
-        """Take the lock if it is free; False when another re-index holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self.fd = fd
-        return True
-
-    def release(self) -> None:
-        """Let the next re-index run."""
-        if self.fd is not None:
-            os.close(self.fd)  # closing the descriptor drops the flock
-            self.fd = None
-
-    def __enter__(self) -> "BuildLock":
-        if not self.acquire():
-            raise IndexBusy(f"Another re-index of {self.path.parent} is running; try again when it has finished.")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-
-def is_locked(index_dir: str | Path) -> bool:
-    """Whether a re-index of index_dir is running right now (in any process)."""
-    lock = BuildLock(index_dir)
-    if lock.acquire():
-        lock.release()
-        return False
-    return True
-
-
 def _analysed(entry: Entry, article) -> Entry:
     passages = extract_passages(article, entry.article_id)
     tokens = [passage_tokens(p, article.lang) for p in passages]
@@ -339,16 +290,6 @@ def page_article_id(url: str, taken: set[str]) -> str:
     while candidate in taken:
         candidate, n = f"{base}-{n}", n + 1
     return candidate
-
-
-def crawl_settings(settings) -> CrawlSettings:
-    """CrawlSettings from faqbot Settings."""
-    return CrawlSettings(
-        allowed_hosts=tuple(h.lower() for h in settings.allowed_hosts),
-        concurrency=settings.crawl_concurrency,
-        timeout=settings.crawl_timeout,
-        max_page_bytes=settings.crawl_max_page_bytes,
-    )
 
 
 def index_sources(

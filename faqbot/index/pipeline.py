@@ -11,7 +11,7 @@ from ..text.analyze import analyze
 from ..errors import FaqbotError, SkipFile
 from ..ingest.extract import extract_passages
 from .store import FIELDS, IndexWriter, index_text
-from ..search.semantic import embedding_texts, vector_arrays
+from .vectors import embedding_texts, vector_arrays
 from ..model import Article, Passage
 from ..ingest.read import DEFAULT_BASE_URL, Skipped, find_sources, read_source
 

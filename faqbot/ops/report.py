@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..text.analyze import analyze, words
 from ..errors import FaqbotError
-from ..terminal import clean
+from ..text.printable import clean
 
 SAME_QUESTION_COSINE = 0.6  # all-MiniLM-L6-v2: "how much does it cost" / "what is the price" = 0.71
 SAME_QUESTION_JACCARD = 0.5  # lexical fallback: shared stemmed terms over all terms

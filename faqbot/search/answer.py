@@ -64,6 +64,19 @@ class AnswerSettings:
     min_cosine: float = DEFAULT_MIN_COSINE
     question_share: float = QUESTION_SHARE
 
+    @classmethod
+    def configured(cls, settings) -> "AnswerSettings":
+        """From configuration (faqbot.config.Settings), with the embedding model loaded when semantic ranking is on."""
+        from ..index.embed import configured_embedder
+
+        return cls(
+            min_confidence=settings.min_confidence,
+            embedder=configured_embedder(settings),
+            semantic_weight=settings.semantic_weight,
+            rerank_depth=settings.rerank_depth,
+            min_cosine=settings.min_cosine,
+        )
+
 
 def check_question(question: object) -> str:
     """Return the question stripped, or raise BadQuestion with a sentence for the user."""

@@ -100,8 +100,8 @@ def settings_from_json(text: str):
 
 def run_job(settings, status: dict, store: JobStore) -> dict:
     """Build the index for a job that holds the lease; keep its status current; release the lease."""
-    from ..index.incremental import IndexBusy
-    from .reindex import refresh, report_counts
+    from ..index.lock import IndexBusy
+    from ..index.refresh import refresh, report_counts
 
     job = status["job"]
     stop = threading.Event()

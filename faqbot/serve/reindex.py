@@ -1,4 +1,4 @@
-"""Re-indexing the configured sources: the shared entry point, the background job and its admin API.
+"""Re-indexing the configured sources in the background: the job starter and its admin API (faqbot.index.refresh builds).
 
     POST /api/reindex          {"full": bool}? -> 202 {"job", "state": "running", ...}; 409 while one runs
     GET  /api/reindex/status   -> the last job: state (running / done / failed), counts, errors
@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import uuid
-from contextlib import nullcontext
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
@@ -30,62 +29,13 @@ from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 from . import admin_auth
 from ..config import Settings
 from .limits import client_address
-from ..index.incremental import BuildLock, RefreshReport, crawl_settings, index_sources, is_locked
+from ..index.lock import is_locked
 from .jobs import JobStore, now_iso, settings_json
 
 VERSION_HEADER = "X-Faqbot-Index-Version"
-_UNSET = object()
 log = logging.getLogger("faqbot")
 
 admin = Blueprint("admin", __name__)
-
-
-def refresh(
-    settings: Settings, paths=(), sitemaps=(), url_lists=(), full: bool = False, *, progress=None,
-    crawl_progress=None, embed_progress=None, embedder=_UNSET, lock: bool = True,
-) -> RefreshReport:
-    """Index what is named (paths, sitemaps, URL lists), or else every configured source.
-
-    lock=True takes the index directory's re-index lock (IndexBusy when another run holds it).
-    """
-    if not (paths or sitemaps or url_lists):
-        paths, sitemaps, url_lists = settings.sources, settings.sitemaps, settings.url_lists
-    embedder = settings.embedder() if embedder is _UNSET else embedder
-    with BuildLock(settings.index_dir) if lock else nullcontext():
-        return index_sources(
-            list(paths), settings.index_dir, settings.base_url, sitemaps=list(sitemaps), url_lists=list(url_lists),
-            crawl=crawl_settings(settings), full=full, progress=progress, crawl_progress=crawl_progress,
-            embedder=embedder, embed_progress=embed_progress, url_style=settings.url_style,
-            default_lang=settings.lang,
-        )
-
-
-def summary_lines(report: RefreshReport) -> list[str]:
-    """The lines `faqbot index` prints after its counts: reuse, pages fetched, failures."""
-    s = "" if report.read == 1 else "s"
-    lines = [f"Read {report.read} new or changed source{s}, reused {report.reused} unchanged, removed {report.removed}."]
-    crawl = report.crawl
-    if crawl is not None:
-        lines.append(f"Pages: {crawl.fetched} fetched, {crawl.unchanged} unchanged, {len(crawl.failed)} failed, "
-                     f"{len(crawl.gone)} gone, {len(crawl.skipped)} not allowed.")
-        for title, rows in (("Failed (previous passages kept)", crawl.failed), ("Gone", crawl.gone),
-                            ("Not allowed", crawl.skipped)):
-            if rows:
-                lines.append(f"{title}:")
-                lines += [f"  {url}: {reason}" for url, reason in rows]
-    lines += [f"Warning: {error}" for error in report.errors]
-    return lines
-
-
-def report_counts(report: RefreshReport) -> dict:
-    """A run's counts as JSON for the status endpoint."""
-    crawl = report.crawl
-    return {
-        "articles": report.articles, "faq_pairs": report.faq_pairs, "paragraphs": report.paragraphs,
-        "read": report.read, "reused": report.reused, "removed": report.removed, "skipped": len(report.skipped),
-        "fetched": crawl.fetched if crawl else 0, "unchanged": crawl.unchanged if crawl else 0,
-        "failed": len(crawl.failed) if crawl else 0,
-    }
 
 
 class ReindexJobs:

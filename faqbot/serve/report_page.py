@@ -21,6 +21,7 @@ from . import admin_auth
 from .admin_auth import COOKIE, SESSION_SECONDS
 from ..errors import FaqbotError
 from .limits import client_address
+from .pages import WEB_DIR
 from ..ops.report import build_report, parse_since
 
 PERIODS = ("7d", "14d", "30d", "90d")
@@ -67,8 +68,6 @@ def _guard():
 
 
 def _page(body: str, status: int = 200, title: str = "Questions report") -> Response:
-    from .web import WEB_DIR
-
     template = (WEB_DIR / "report.html").read_text(encoding="utf-8")
     html = template.replace("{{title}}", str(escape(title))).replace("{{body}}", body)
     response = Response(html, status, mimetype="text/html")

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Blueprint, Flask, Request, current_app, g, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Request, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from . import admin_auth, limits, openapi, reindex
-from ..search.answer import ask
+from ..search.answer import AnswerSettings, ask
 from ..config import Settings, load_settings
 from ..errors import BadQuestion, FaqbotError
 from .live import LiveIndex
 from ..ops.qlog import QuestionLog
+from .pages import pages
 from .report_page import report_page
 
-_PACKAGED_WEB = Path(__file__).resolve().parents[1] / "_web"  # where a wheel install puts web/
-WEB_DIR = _PACKAGED_WEB if _PACKAGED_WEB.is_dir() else Path(__file__).resolve().parents[2] / "web"
 MAX_BODY_BYTES = 16 * 1024
 
 api = Blueprint("api", __name__)
@@ -291,7 +289,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["faqbot.settings"] = settings
     app.extensions["faqbot.live"] = LiveIndex(settings.index_dir, on_load=_warm_index)
-    app.extensions["faqbot.answer_settings"] = answer_settings = settings.answer_settings()
+    app.extensions["faqbot.answer_settings"] = answer_settings = AnswerSettings.configured(settings)
     _warm_up(app.extensions["faqbot.live"], answer_settings)
     if settings.log_questions:
         app.extensions["faqbot.log"] = QuestionLog(settings.question_log_path, settings.log_retention_days)
@@ -302,24 +300,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(_parse_json_body)  # after the rate limit: a bad body is counted too
     openapi.install(app)
     reindex.install(app, settings)  # POST /api/reindex, GET /api/reindex/status, X-Faqbot-Index-Version
+    app.register_blueprint(pages)  # the demo page and the widget's files
     app.wsgi_app = limits.trust_proxies(FastAsk(app, app.wsgi_app), settings.trust_proxy)
-
-    @app.get("/")
-    def home():
-        return send_from_directory(WEB_DIR, "index.html")
-
-    @app.get("/articles/open-source-ai-must-win")
-    def demo_article():
-        # The demo page is this sample article, so answer links from it land on the passage.
-        return send_from_directory(WEB_DIR, "index.html")
-
-    @app.get("/widget.js")
-    def widget_js():
-        return send_from_directory(WEB_DIR, "widget.js", max_age=300)
-
-    @app.get("/widget.css")
-    def widget_css():
-        return send_from_directory(WEB_DIR, "widget.css", max_age=300)
 
     @app.after_request
     def cors(response):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
 from .languages import ENGLISH, analysis, analysis_language
+from .snowball import nltk_stemmer
 from .stopwords import ENGLISH_STOPWORDS
 
 # Bump when tokens change: an index built by another analyzer is refused.
@@ -38,35 +39,6 @@ _UNSPACED_PARTS = re.compile(f"[{_UNSPACED}]+|[^{_UNSPACED}]+")
 def stemmer_language(lang: str | None) -> str:
     """The analysis key of a language tag ("en-GB" -> "english", "de" -> "german", "zh" -> "zh")."""
     return analysis_language(lang)
-
-
-def _import_snowball():
-    """Import nltk's Snowball stemmers without the optional scipy.stats that nltk pulls in.
-
-    `import nltk` imports scipy.stats when scipy is installed (for collocation statistics we
-    never use): about 2 s of start-up for every `faqbot ask`. Hiding scipy during the import
-    makes nltk skip it; scipy stays importable for everyone else afterwards.
-    """
-    import sys
-
-    hidden = {name: sys.modules.get(name) for name in ("scipy", "scipy.stats") if "nltk" not in sys.modules}
-    for name in hidden:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        from nltk.stem.snowball import SnowballStemmer
-    finally:
-        for name, module in hidden.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
-    return SnowballStemmer
-
-
-@lru_cache(maxsize=None)
-def nltk_stemmer(language: str):
-    """nltk's Snowball stemmer of a language, as a function of one word."""
-    return _import_snowball()(language).stem
 
 
 def load_stemmer(lang: str | None = None) -> None:
@@ -234,6 +206,11 @@ def _ascii_words(text: str) -> list[str]:
     if "'" not in text:
         return runs
     return [w for run in runs for w in (_WORD.findall(run) if "'" in run else (run,))]
+
+
+def replace_words(text: str, replace: Callable[[str], str]) -> str:
+    """text with each word, as words() finds them (before normalising), replaced by replace(word)."""
+    return _WORD.sub(lambda match: replace(match.group(0)), text)
 
 
 def words(text: str) -> list[str]:

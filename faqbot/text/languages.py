@@ -97,7 +97,7 @@ def analysis(key: str) -> Analysis:
 
 def _stemmer(key: str) -> Callable[[str], str] | None:
     if key in _CODES and key not in PYSTEMMER.values():
-        from .analyze import nltk_stemmer
+        from .snowball import nltk_stemmer
 
         return nltk_stemmer(key)
     if key in PYSTEMMER.values():
