@@ -144,3 +144,14 @@ def test_the_checks_catch_a_planted_violation():
     assert any("faqbot.index.store" in c and "faqbot.search.lexical" in c for c in cycles(edges))
     edges["faqbot.config"] = edges["faqbot.config"] | {"faqbot.index.embed"}
     assert "faqbot.config -> faqbot.index.embed" in violations(edges)
+
+
+def test_the_web_app_does_not_import_the_readers_or_the_crawler():
+    """A server worker answers questions: the builder runs in the job process (python -m faqbot.serve.jobs)."""
+    import subprocess
+    import sys
+
+    code = "import sys, faqbot.serve.web; print(' '.join(m for m in sys.modules if m.startswith('faqbot.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    assert "faqbot.serve.web" in loaded
+    assert [m for m in loaded if m.startswith("faqbot.ingest") or m == "faqbot.index.incremental"] == []

@@ -88,13 +88,23 @@ def test_changed_base_url_drops_the_cache(corpus_dir, tmp_path):
 
 
 
-def test_every_fingerprinted_code_file_exists():
-    """code_fingerprint hashes files by path: a moved or renamed one would silently stop invalidating the cache."""
-    import faqbot
-    from faqbot.index.incremental import CODE_FILES
+def test_the_fingerprint_covers_every_module_reading_imports():
+    """code_fingerprint hashes files by path: a module moved out of its list would stop invalidating the cache."""
+    from faqbot.index.incremental import code_files
+    from tests.test_architecture import graph, modules
 
-    package = Path(faqbot.__file__).resolve().parent
-    assert [name for name in CODE_FILES if not (package / name).is_file()] == []
+    sources = modules()
+    edges = graph(sources)
+    needed, todo = set(), ["faqbot.ingest.read", "faqbot.ingest.extract", "faqbot.text.analyze"]
+    while todo:
+        name = todo.pop()
+        if name not in needed and name in sources:
+            needed.add(name)
+            todo += edges[name]
+    hashed = set(code_files())
+    assert all(path.is_file() for path in hashed)
+    assert {"faqbot.ingest.faq_rules", "faqbot.text.detect", "faqbot.model"} <= needed
+    assert sorted(name for name in needed if sources[name] not in hashed and name != "faqbot") == []
 
 
 class CountingEmbedder:

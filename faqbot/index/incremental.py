@@ -45,10 +45,18 @@ FILES_ORIGIN = "files"
 # read it: a write in the same clock tick as our read would otherwise go unnoticed ("racy git").
 RACY_NS = 2_000_000_000
 BATCH = 256  # sources handed to the index writer at once
-# The files a cached passage depends on, relative to the faqbot package (test_incremental checks they exist).
-CODE_FILES = ("ingest/read.py", "ingest/read_text.py", "ingest/read_markdown.py", "ingest/markdown_inline.py",
-              "ingest/read_html.py", "ingest/docsite.py", "ingest/extract.py", "text/analyze.py", "text/stopwords.py",
-              "text/stopwords.json", "text/languages.py", "model.py", "index/incremental.py")
+# What a cached passage depends on besides its source's bytes: all of the reading and analysing
+# stages (every file of faqbot/ingest and faqbot/text), the records, the errors and this module, by path in the
+# package. test_incremental checks that every module the readers import is among them.
+CODE_DIRS = ("ingest", "text")
+CODE_FILES = ("model.py", "errors.py", "index/incremental.py")
+
+
+def code_files() -> list[Path]:
+    """The files code_fingerprint hashes, in a fixed order."""
+    package = Path(__file__).resolve().parents[1]
+    found = [p for d in CODE_DIRS for p in sorted((package / d).rglob("*")) if p.suffix in (".py", ".json")]
+    return found + [package / name for name in CODE_FILES]
 
 
 @dataclass
@@ -108,12 +116,10 @@ class Entry:
 def code_fingerprint(base_url: str, url_style: str = "file", default_lang: str = "") -> str:
     """Identifies everything a cached passage depends on besides its source's bytes."""
     digest = hashlib.sha256(f"{__version__}|{ANALYZER_VERSION}|{base_url}|{url_style}|{default_lang}|".encode())
-    here = Path(__file__).resolve().parents[1]
-    for name in CODE_FILES:
-        try:
-            digest.update((here / name).read_bytes())
-        except OSError:
-            digest.update(b"missing:" + name.encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in code_files():
+        digest.update(f"{path.relative_to(package)}|".encode())
+        digest.update(path.read_bytes())
     for function in (index_text, store_line):
         digest.update(inspect.getsource(function).encode())
     return digest.hexdigest()
@@ -490,11 +496,11 @@ def _batch(entries: list[Entry], vocab: dict[bytes, int]) -> tuple[bytes, list[i
 
 
 def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress, vocab) -> None:
+    writer = IndexWriter(index_dir, crash_hook)
     try:
-        Index.load(index_dir)  # its word table spares stemming the words of cached sources again
+        writer.coder.word_table = Index.load(index_dir).word_table  # spares stemming cached sources' words again
     except (IndexMissing, IndexInvalid):
         pass
-    writer = IndexWriter(index_dir, crash_hook)
     writer.use_vocabulary(vocab)
     questions: list[str] = []
     texts: list[str] = []

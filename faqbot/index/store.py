@@ -40,7 +40,7 @@ from typing import Iterable
 import numpy as np
 
 from ..text.analyze import (
-    ANALYZER_VERSION, WORD_TABLE_LANGUAGE, WordTable, hash_slots, stemmer_language, token, use_word_table, words,
+    ANALYZER_VERSION, WORD_TABLE_LANGUAGE, WordTable, hash_slots, stemmer_language, token, words,
 )
 from .bm25 import B, EPSILON, K1, Postings, Tiers, count_pairs, postings_from_chunks, top_tiers
 from ..errors import IndexInvalid, IndexMissing
@@ -175,6 +175,7 @@ class TermCoder:
         self.pieces: dict[str, dict[str, tuple[int, ...]]] = {}
         self.keys: list[bytes] | None = [] if log else None
         self.word_log: list[tuple[str, str, int]] | None = [] if log else None
+        self.word_table: WordTable | None = None  # the previous index's, when a build has one (analyze.token)
 
     def passage_ids(self, passage: Passage, lang: str | None = None) -> dict[str, list[int]]:
         """The term ids of each field of a passage (stopwords left out), as pipeline.passage_tokens gives its tokens."""
@@ -214,7 +215,7 @@ class TermCoder:
         if word in known:
             return known[word]
         if term is None:
-            tok = token(word, language)
+            tok = token(word, language, self.word_table)
             term = self.term(encode_term(tok)) if tok else -1
         known[word] = term
         if self.word_log is not None:
@@ -596,6 +597,12 @@ class Index:
         self._offsets = arrays["passages.offsets"]
         self._term_ids: dict[str, int | None] = {}
         self._max_weights: dict[tuple[int, int], float] = {}
+        # Raw English words -> tokens as this build analysed them: spares stemming (and importing nltk)
+        # for a question's words the index holds. Pass it to analyze() and token().
+        self.word_table: WordTable | None = None
+        if "words" in arrays and len(arrays["words"]) == len(arrays.get("words.terms", ())):
+            self.word_table = WordTable(arrays["words"], arrays["words.terms"], self.terms, self._term_ids,
+                                        TERM_CACHE_SIZE, arrays.get("words.slots"))
 
     @classmethod
     def load(cls, index_dir: str | Path) -> "Index":
@@ -621,11 +628,7 @@ class Index:
             raise
         except (OSError, ValueError, KeyError, TypeError) as err:
             raise IndexInvalid(f"The index in {index_dir} is damaged ({err}). Rebuild with `faqbot index --full`.") from None
-        index = cls(index_dir, manifest, arrays, store)
-        if "words" in arrays and len(arrays["words"]) == len(arrays.get("words.terms", ())):
-            use_word_table(WordTable(arrays["words"], arrays["words.terms"], index.terms,
-                                     index._term_ids, TERM_CACHE_SIZE, arrays.get("words.slots")))
-        return index
+        return cls(index_dir, manifest, arrays, store)
 
     def term_id(self, term: str) -> int | None:
         """Row of term in the sorted term table, or None if no passage has it."""

@@ -259,7 +259,7 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     answer = results[0] if confident else None
     close = _close_alternatives(scored) if answer and semantic else []
     # The first result's words only: what clients highlight, at a tenth of the cost of every result's.
-    terms = matched_words(query, [results[0]["question"] or "", results[0]["text"]]) if results else []
+    terms = matched_words(index, query, [results[0]["question"] or "", results[0]["text"]]) if results else []
     results += _suggestions(index, top_k - len(results), {r.doc for r in ranked})
     return {
         "question": question,
@@ -290,7 +290,7 @@ def _close_alternatives(scored: list[dict]) -> list[dict]:
     return out
 
 
-def matched_words(query: Query, texts: list[str]) -> list[str]:
+def matched_words(index: Index, query: Query, texts: list[str]) -> list[str]:
     """The words of texts (as analyze.words gives them) whose token is one of the query's: what to highlight."""
     wanted, language = query.terms, query.language
     if not wanted:
@@ -307,10 +307,10 @@ def matched_words(query: Query, texts: list[str]) -> list[str]:
             first = w[0]
             if first in starts or (not first.isascii() and _base_letter(first) in starts):
                 found = known.get(w)
-                if (token(w, language) if found is None else found) in wanted:
+                if (token(w, language, index.word_table) if found is None else found) in wanted:
                     out.append(w)
         return out
-    return [w for w in seen if token(w, language) in wanted]
+    return [w for w in seen if token(w, language, index.word_table) in wanted]
 
 
 @lru_cache(maxsize=4096)

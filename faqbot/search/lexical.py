@@ -40,7 +40,7 @@ class Query:
 
 def parse_query(index: Index, question: str, language: str | None = None) -> Query:
     """Analyse a question with the index's analyzer (in language: an analysis key or tag) and look its terms up."""
-    terms = Counter(analyze(question, language))
+    terms = Counter(analyze(question, language, index.word_table))
     ids = dict(zip(terms, index.term_ids(list(terms))))
     return Query(terms=terms, ids=ids, known={i: terms[t] for t, i in ids.items() if i is not None},
                  language=stemmer_language(language) if language else WORD_TABLE_LANGUAGE)

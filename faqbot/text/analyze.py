@@ -159,24 +159,16 @@ class WordTable:
         return {w: r for (w, _), hit, r in zip(encoded, hits, self.rows[pos].tolist()) if hit}
 
 
-_word_table: WordTable | None = None
+def token(word: str, language: str = WORD_TABLE_LANGUAGE, table: WordTable | None = None) -> str:
+    """The token of one raw word from words() ("" for a stopword), stemmed once per process.
 
-
-def use_word_table(table: WordTable | None) -> None:
-    """Look words up in table (an index's) before stemming them; the latest loaded index's wins.
-
-    Any table gives the same tokens as stemming (same ANALYZER_VERSION, checked when an index loads).
+    table: an index's word table (Index.word_table), looked up before stemming an English word;
+    any table gives the same tokens as stemming (same ANALYZER_VERSION, checked when an index loads).
     """
-    global _word_table
-    _word_table = table
-
-
-def token(word: str, language: str = WORD_TABLE_LANGUAGE) -> str:
-    """The token of one raw word from words() ("" for a stopword), stemmed once per process."""
     cache = _caches.setdefault(language, {})
     out = cache.get(word)
     if out is None:
-        table = _word_table if language == WORD_TABLE_LANGUAGE else None
+        table = table if language == WORD_TABLE_LANGUAGE else None
         out = table.lookup([word]).get(word) if table is not None else None
         if out is None:
             out = _token(word, language)
@@ -238,8 +230,11 @@ def words(text: str) -> list[str]:
     return out
 
 
-def analyze(text: str, lang: str | None = None) -> list[str]:
-    """Lowercase, split into words, drop stopwords, stem (in the text's language when known)."""
+def analyze(text: str, lang: str | None = None, table: WordTable | None = None) -> list[str]:
+    """Lowercase, split into words, drop stopwords, stem (in the text's language when known).
+
+    table: an index's word table, as for token().
+    """
     language = stemmer_language(lang) if lang else WORD_TABLE_LANGUAGE
     # Each distinct word is stemmed once per process: stemming dominates build time otherwise.
     cache = _caches.setdefault(language, {})
@@ -248,7 +243,7 @@ def analyze(text: str, lang: str | None = None) -> list[str]:
         tokens = list(map(cache.__getitem__, raw))
     except KeyError:
         missing = list(dict.fromkeys(w for w in raw if w not in cache))
-        table = _word_table if language == WORD_TABLE_LANGUAGE else None
+        table = table if language == WORD_TABLE_LANGUAGE else None
         found = table.lookup(missing) if table is not None else {}
         for word in missing:
             value = found.get(word)
