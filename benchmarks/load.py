@@ -236,7 +236,7 @@ def build_100k(index_dir: Path) -> Path:
         except FaqbotError:
             pass
     from benchmarks.corpus_pool import make_passages
-    from faqbot.index.store import IndexWriter
+    from faqbot.index.writer import IndexWriter
     from faqbot.index.pipeline import passage_tokens
 
     print("building a 100k-passage index (a few minutes)...", file=sys.stderr, flush=True)

@@ -34,7 +34,8 @@ from faqbot.index.vectors import code_arrays  # noqa: E402
 from faqbot.search.dense import nearest  # noqa: E402
 from faqbot.search.lexical import warm_up  # noqa: E402
 from faqbot.index.embed import load_embedder  # noqa: E402
-from faqbot.index.store import Index, IndexWriter  # noqa: E402
+from faqbot.index.store import Index  # noqa: E402
+from faqbot.index.writer import IndexWriter  # noqa: E402
 from faqbot.index.pipeline import load_articles, passage_tokens, passages_of  # noqa: E402
 from faqbot.index.vectors import embed_texts, embedding_texts, text_key  # noqa: E402
 

@@ -89,7 +89,7 @@ def child_build(n: int, index_dir: str, workers: int = BUILD_WORKERS) -> dict:
     Passages are analysed in `workers` processes from PARALLEL_FROM passages on (IndexWriter.add_passages;
     the index is the same as a serial build's); peak memory is this process's plus the workers'.
     """
-    from faqbot.index.store import IndexWriter
+    from faqbot.index.writer import IndexWriter
 
     workers = workers if n >= PARALLEL_FROM else 0
     passages = iter_passages(n)

@@ -155,3 +155,12 @@ def test_the_web_app_does_not_import_the_readers_or_the_crawler():
     loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
     assert "faqbot.serve.web" in loaded
     assert [m for m in loaded if m.startswith("faqbot.ingest") or m == "faqbot.index.incremental"] == []
+
+
+MAX_LINES = 500
+
+
+def test_no_module_is_over_500_lines():
+    """Small modules, one job each: a module that grows past this is split by job."""
+    sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}

@@ -38,7 +38,7 @@ def test_scores_equal_bm25okapi_on_random_corpora(corpus, query):
 
 
 def test_scores_equal_bm25okapi_on_a_real_index(corpus_dir, tmp_path):
-    from faqbot.index.store import build_index
+    from faqbot.index.writer import build_index
 
     articles, _ = load_articles([corpus_dir])
     passages = passages_of(articles)
@@ -177,11 +177,11 @@ def test_built_index_has_top_tiers_that_partition_the_long_lists(corpus_dir, tmp
     """Every body posting of a tiered term is in its top tier (weight >= floor) or its rest (< floor), not both."""
     from functools import partial
 
-    import faqbot.index.store
+    import faqbot.index.writer
     from faqbot.index.bm25 import top_tiers
-    from faqbot.index.store import build_index
+    from faqbot.index.writer import build_index
 
-    monkeypatch.setattr(faqbot.index.store, "top_tiers", partial(top_tiers, min_postings=1))
+    monkeypatch.setattr(faqbot.index.writer, "top_tiers", partial(top_tiers, min_postings=1))
     articles, _ = load_articles([corpus_dir])
     passages = passages_of(articles)
     build_index(passages, tokenize_passages(passages, {}), tmp_path / "ix", articles=len(articles))

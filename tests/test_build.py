@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from faqbot.text import analyze as analyzer
-from faqbot.index.store import FIELDS, Index, IndexWriter
+from faqbot.index.store import FIELDS, Index
+from faqbot.index.writer import IndexWriter
 from faqbot.model import Passage
 from faqbot.index.pipeline import index_paths, passage_tokens
 
@@ -127,7 +128,7 @@ def test_a_question_on_indexed_words_needs_no_stemmer_import(corpus_dir, tmp_pat
 
 
 def test_postings_do_not_depend_on_chunking(tmp_path, monkeypatch):
-    from faqbot.index import store as index_module
+    from faqbot.index import writer as index_module
 
     items = passages(300)
     whole = files(build(tmp_path / "a", items, "serial"))
@@ -138,7 +139,8 @@ def test_postings_do_not_depend_on_chunking(tmp_path, monkeypatch):
                        / f"{field}.docs.npy").dtype == np.int32
 
 
-from faqbot.index.store import TermCoder, encode_term, index_text  # noqa: E402
+from faqbot.index.store import encode_term, index_text  # noqa: E402
+from faqbot.index.terms import TermCoder  # noqa: E402
 
 _ODD = "¨´ ΣσςΑΣ’'ǅﬁ\u0301\u0308\u00a0\u2028\u3000\x1c①Ⅻİ_-.,!?é"
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from faqbot.index import embed
+from faqbot.index.safetensors_file import read_safetensors
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.json"
 
@@ -176,7 +177,7 @@ def test_read_safetensors(tmp_path):
     data = np.arange(6, dtype="<f4").tobytes() + np.array([7, -1], "<i8").tobytes()
     path = tmp_path / "t.safetensors"
     path.write_bytes(len(raw).to_bytes(8, "little") + raw + data)
-    tensors = embed.read_safetensors(path)
+    tensors = read_safetensors(path)
     assert sorted(tensors) == ["a", "b"]
     np.testing.assert_array_equal(tensors["a"], np.arange(6, dtype=np.float32).reshape(2, 3))
     np.testing.assert_array_equal(tensors["b"], [7, -1])

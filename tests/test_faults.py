@@ -1,7 +1,7 @@
 """Faults during `faqbot index`: killed mid-build (SIGKILL) and a disk that fills up mid-build.
 
 Either way the published index must stay the previous version (or the new one, complete), load,
-and answer questions: the manifest swap is the only commit point (faqbot/index/store.py).
+and answer questions: the manifest swap is the only commit point (faqbot/index/writer.py).
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def test_full_disk_keeps_the_previous_index(tiny_disk, tmp_path, big_corpus):
 
 
 def test_full_disk_writer_cleans_up_so_the_next_build_fits(tiny_disk, tmp_path):
-    from faqbot.index.store import IndexWriter
+    from faqbot.index.writer import IndexWriter
     from faqbot.model import Passage
     from faqbot.index.pipeline import passage_tokens
 

@@ -90,7 +90,7 @@ def test_changed_base_url_drops_the_cache(corpus_dir, tmp_path):
 
 def test_the_fingerprint_covers_every_module_reading_imports():
     """code_fingerprint hashes files by path: a module moved out of its list would stop invalidating the cache."""
-    from faqbot.index.incremental import code_files
+    from faqbot.index.source_cache import code_files
     from tests.test_architecture import graph, modules
 
     sources = modules()

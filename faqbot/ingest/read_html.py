@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-import json
 import re
 
 import lxml.html
-import trafilatura
 from lxml import etree
 
 from .docsite import (drop_site_headings, drop_skip_links, first_h1, is_doc_page, site_names, strip_permalinks,
@@ -15,20 +13,14 @@ from .docsite import (drop_site_headings, drop_skip_links, first_h1, is_doc_page
 from .docsite import remove_keep_tail as _remove_keep_tail
 from ..errors import SkipFile
 from .extract import is_question
-from .faq_rules import RULE_ATTRIBUTE, details_rule, mark_bold_questions, rewrite_accordions, schema_pairs
-from ..model import Article, Block, FaqPair
+from .faq_data import jsonld_faqs, microdata_faqs, rdfa_faqs
+from .faq_rules import mark_bold_questions, rewrite_accordions
+from .html_blocks import clean_text, html_blocks
+from .main_content import NOT_TEXT, keeper, main_text, remove_furniture
+from ..model import Article, Block
 from .reference_text import lacks_much, merge, reference_text
 from .urls import checked_url, refused_note
 
-_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-# Elements that end a run of inline text; anything else (span, a, strong...) keeps the run going.
-_BLOCK_TAGS = frozenset(
-    "p div li ul ol dl dt dd blockquote pre table thead tbody tfoot tr caption section article main "
-    "figure figcaption address hr br h1 h2 h3 h4 h5 h6 details summary center body html".split()
-)
-_ROW_CELLS = frozenset(("td", "th"))
-_SPACES = re.compile(r"\s+")
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060-\u2064\ufeff]")
 _BOILERPLATE_START = re.compile(
     r"^(?:(?:read more|related|see also|also read|recommended|more from|subscribe|sign up|follow us|"
     r"share this|share on|click here|advertisement|advertise with|sponsored|copyright|all rights reserved|"
@@ -49,7 +41,6 @@ _DIGIT = re.compile(r"\d")
 _LINK_SHARE = 0.5
 _SENTENCE_END = tuple(".!?…\"”“»)")
 _TEASER = re.compile(r"^(?:\w+\W{0,2}){1,4}:\s")  # a label of up to four words, then a colon
-_CELL_BARS = re.compile(r"(?:\s\|)+\s")
 
 
 def read_html(text: str, source: str = "") -> Article:
@@ -84,7 +75,7 @@ def _read(root: etree._Element, source: str) -> Article:
     mark_bold_questions(root, is_question)
     url, notes = _url(root)
     lang = _lang(root)
-    fallback_title = _meta(root, "og:title") or _clean(root.findtext(".//title") or "")
+    fallback_title = _meta(root, "og:title") or clean_text(root.findtext(".//title") or "")
     body = root.find("body")
     blocks: list[Block] = []
     own_h1, names = "", set()
@@ -123,18 +114,18 @@ def _main_blocks(root: etree._Element, body: etree._Element, doc_page: bool) -> 
     untouched = None if doc_page else copy.deepcopy(body)
     reference = "" if doc_page else reference_text(root)
     remove_furniture(body)
-    own_h1 = _clean(first_h1(body))
+    own_h1 = clean_text(first_h1(body))
     keep, shares = (lambda text: True) if doc_page else main_text(body), []
-    candidates = _blocks(body, shares)
+    candidates = html_blocks(body, shares)
     own = _select(candidates, shares, keep)
     if not reference.strip():
         return own, own_h1
     everywhere = lacks_much(reference, own)
     if everywhere:
-        for el in [el for el in untouched.iter() if not isinstance(el.tag, str) or el.tag in _NOT_TEXT]:
+        for el in [el for el in untouched.iter() if not isinstance(el.tag, str) or el.tag in NOT_TEXT]:
             _remove_keep_tail(el)
         shares = []
-        candidates = _blocks(untouched, shares)
+        candidates = html_blocks(untouched, shares)
     extra = {id(b) for b in _select(candidates, shares, keeper(reference))}
     return merge(own, candidates, [id(b) in extra for b in candidates], everywhere), own_h1
 
@@ -190,14 +181,10 @@ def _trim_ends(chosen: list[tuple[Block, float]]) -> list[tuple[Block, float]]:
     return chosen[start:end]
 
 
-def _clean(text: str) -> str:
-    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
-
-
 def _meta(root: etree._Element, prop: str) -> str:
     for el in root.iter("meta"):
         if (el.get("property") or el.get("name") or "").strip().lower() == prop:
-            return _clean(el.get("content") or "")
+            return clean_text(el.get("content") or "")
     return ""
 
 
@@ -228,324 +215,3 @@ def _http_equiv(root: etree._Element, name: str) -> str | None:
         if (el.get("http-equiv") or "").strip().lower() == name:
             return el.get("content")
     return None
-
-
-def _anchor(el: etree._Element) -> str | None:
-    """The id a deep link can target: the element's own, a child <a id|name>, or its <section>'s."""
-    if el.get("id"):
-        return el.get("id").strip() or None
-    for a in el.iter("a"):
-        if a.get("id") or a.get("name"):
-            return (a.get("id") or a.get("name")).strip() or None
-    previous = el.getprevious()
-    if previous is not None and previous.tag == "a" and not _clean(previous.text_content()):
-        if previous.get("id") or previous.get("name"):
-            return (previous.get("id") or previous.get("name")).strip() or None
-    parent = el.getparent()
-    if parent is not None and parent.tag == "section" and parent.get("id"):
-        if next(parent.iter(*_HEADINGS), None) is el:
-            return parent.get("id").strip() or None
-    return None
-
-
-def _inline_text(el: etree._Element) -> str:
-    """An element's text with block boundaries as spaces and inline runs kept together."""
-    return _clean(" ".join(b.question + " " + b.text if b.question else b.text for b in _blocks(el)))
-
-
-def _qa_from_details(el: etree._Element) -> Block | None:
-    summary = el.find("summary")
-    if summary is None:
-        return None
-    question = _inline_text(summary)
-    _remove_keep_tail(summary)
-    answer = _inline_text(el)
-    if not question or not answer:
-        return None
-    return Block("qa", answer, anchor=_anchor(el) or _anchor(summary), question=question, rule=details_rule(el))
-
-
-def _qa_from_dl(el: etree._Element) -> list[Block]:
-    """A <dl>'s entries: "qa" where the term is a question, else "term" (API entries, glossaries, options).
-
-    A definition keeps the lists nested in it (a class with its members): split out, members named
-    like a glossary's terms ("queryset") took "what is X?" away from the glossary.
-    """
-    pairs: list[Block] = []
-    question, anchor, answers = "", None, []
-    for child in list(el) + [None]:
-        if child is None or child.tag == "dt":
-            if question and answers:
-                kind = "qa" if is_question(question) else "term"
-                pairs.append(Block(kind, _clean(" ".join(answers)), anchor=anchor, question=question,
-                                   rule="dl" if kind == "qa" else None))
-            if child is None:
-                break
-            if answers or not question:
-                question, anchor, answers = _inline_text(child), _anchor(child), []
-            else:  # several <dt> for one <dd>
-                question = _clean(question + " " + _inline_text(child))
-        elif child.tag == "dd":
-            answers.append(_inline_text(child))
-    return [b for b in pairs if b.text]
-
-
-def _blocks(root: etree._Element, link_share: list[float] | None = None) -> list[Block]:
-    """Walk the tree without recursion and emit headings, paragraphs, items and Q&A in reading order.
-
-    link_share, when given, receives each block's fraction of characters inside links.
-    """
-    blocks: list[Block] = []
-    shares = link_share if link_share is not None else []
-    run: list[str] = []
-    linked = [0, 0]  # open <a> elements, characters added inside them
-    # Each open block element pushes (kind, level, anchor); the innermost heading or item decides the kind.
-    context: list[tuple[str, int, str | None]] = [("paragraph", 0, None)]
-
-    def add(text: str | None):
-        if text:
-            run.append(text)
-            if linked[0]:
-                linked[1] += len(text.strip())
-
-    def emit(new: list[Block], share: float):
-        blocks.extend(new)
-        shares.extend([share] * len(new))
-
-    def flush():
-        text = _clean("".join(run))
-        chars = len("".join(run).replace(" ", "")) or 1
-        run.clear()
-        if text:
-            kind, level, anchor = context[-1]
-            rule = None
-            if kind == "question":  # a bold question paragraph (faq_rules.mark_bold_questions)
-                kind, rule = "paragraph", "bold-question"
-            emit([Block(kind, text, level=level, anchor=anchor, rule=rule)], min(1.0, linked[1] / chars))
-            if kind == "heading":
-                context[-1] = (kind, level, None)
-        linked[1] = 0
-
-    walker = etree.iterwalk(root, events=("start", "end"))
-    for event, el in walker:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if event == "start":
-            if el is not root and tag in ("details", "dl"):
-                flush()
-                emit(_qa_from_dl(el) if tag == "dl" else list(filter(None, [_qa_from_details(el)])), 0.0)
-                walker.skip_subtree()
-                add(el.tail)
-                continue
-            if tag in _BLOCK_TAGS:
-                flush()
-                if tag in _HEADINGS:
-                    context.append(("heading", _HEADINGS[tag], _anchor(el)))
-                elif tag == "li":
-                    context.append(("item", 0, None))
-                elif tag in ("p", "blockquote", "pre") and context[-1][0] != "item":
-                    context.append(("question" if el.get(RULE_ATTRIBUTE) else "paragraph", 0, None))
-                else:
-                    context.append(context[-1])
-            elif tag in _ROW_CELLS and _clean("".join(run)):
-                add(" | ")
-            elif tag == "a":
-                linked[0] += 1
-            if tag:
-                add(el.text)
-        else:
-            if tag in _BLOCK_TAGS:
-                flush()
-                if len(context) > 1:
-                    context.pop()
-            elif tag in _ROW_CELLS:
-                add(" ")
-            elif tag == "a":
-                linked[0] = max(0, linked[0] - 1)
-            if el is not root:
-                add(el.tail)
-    flush()
-    return blocks
-
-
-# --- structured FAQ data: schema.org FAQPage in JSON-LD or microdata ---------------------------------
-
-def _types(node: dict) -> set[str]:
-    kinds = node.get("@type") or []
-    kinds = kinds if isinstance(kinds, list) else [kinds]
-    return {str(k).rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower() for k in kinds}
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value] if value is not None else []
-
-
-def _html_text(value) -> str:
-    """Answer text from JSON-LD, which may hold HTML: the words a reader would see."""
-    text = value if isinstance(value, str) else ""
-    if "<" not in text and "&" not in text:
-        return _clean(text)
-    try:
-        fragment = lxml.html.fragment_fromstring(text, create_parent="div")
-    except Exception:
-        return _clean(re.sub(r"<[^>]*>", " ", text))
-    return _inline_text(fragment)
-
-
-def _fragment(value) -> str | None:
-    value = value if isinstance(value, str) else ""
-    return value.split("#", 1)[1] or None if "#" in value else None
-
-
-def jsonld_faqs(root: etree._Element) -> list[FaqPair]:
-    """FaqPairs from <script type="application/ld+json"> FAQPage objects (plain, lists or @graph)."""
-    pairs: list[FaqPair] = []
-    for script in root.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json" or not script.text:
-            continue
-        raw = script.text.strip()
-        raw = re.sub(r"^\s*(<!--|<!\[CDATA\[)|(-->|\]\]>)\s*$", "", raw)
-        try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError):
-            continue
-        stack, seen = [data], 0
-        while stack and seen < 10000:  # bounded: the data is untrusted
-            node, seen = stack.pop(), seen + 1
-            if isinstance(node, list):
-                stack.extend(reversed(node))
-            elif isinstance(node, dict):
-                kinds = _types(node)
-                if kinds & {"faqpage", "qapage"}:
-                    rule = "jsonld-faqpage" if "faqpage" in kinds else "jsonld-qapage"
-                    pairs.extend(_jsonld_questions(node.get("mainEntity"), rule))
-                else:
-                    stack.extend(reversed([v for v in node.values() if isinstance(v, (list, dict))]))
-    return pairs
-
-
-def _jsonld_questions(entities, rule: str) -> list[FaqPair]:
-    pairs = []
-    for question in _as_list(entities):
-        if not isinstance(question, dict):
-            continue
-        answers = _as_list(question.get("acceptedAnswer")) or _as_list(question.get("suggestedAnswer"))
-        if rule == "jsonld-qapage":  # one question, many answers: the accepted one, else the most upvoted
-            answers = sorted((a for a in answers if isinstance(a, dict)), key=_upvotes, reverse=True)[:1]
-        answer = " ".join(_html_text(a.get("text")) for a in answers if isinstance(a, dict))
-        text = _html_text(question.get("name")) or _html_text(question.get("text"))
-        if text and _clean(answer):
-            anchor = _fragment(question.get("url")) or _fragment(question.get("@id"))
-            pairs.append(FaqPair(text, _clean(answer), anchor, rule))
-    return pairs
-
-
-def _upvotes(answer: dict) -> float:
-    try:
-        return float(answer.get("upvoteCount") or 0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _prop_value(el: etree._Element) -> str:
-    return _clean(el.get("content") or "") or _inline_text(el)
-
-
-def microdata_faqs(root: etree._Element) -> list[FaqPair]:
-    """FaqPairs from microdata: an itemtype .../FAQPage or .../QAPage holding mainEntity Questions."""
-    return [FaqPair(q, a, anchor, rule) for q, a, anchor, rule in schema_pairs(root, "microdata", _prop_value)]
-
-
-def rdfa_faqs(root: etree._Element) -> list[FaqPair]:
-    """FaqPairs from RDFa: a typeof FAQPage or QAPage holding mainEntity Questions."""
-    return [FaqPair(q, a, anchor, rule) for q, a, anchor, rule in schema_pairs(root, "rdfa", _prop_value)]
-
-
-# --- main content: drop furniture, then keep what the content detector kept --------------------------
-
-_NOT_TEXT = frozenset(("script", "style", "noscript", "template", "svg", "iframe", "object", "embed",
-                      "canvas", "button", "select", "textarea", "input", "label"))
-_FURNITURE_TAGS = frozenset(("nav", "aside", "menu", "dialog", "figcaption"))
-_FURNITURE = re.compile(
-    r"(comment|cookie|consent|gdpr|newsletter|subscri|social|related|recommend|promo|advert|sponsor|"
-    r"caption|image-?desc|(image|photo|picture)-?credit|breadcrumb|copyright|taboola|outbrain|disqus|sharedaddy|share(bar|tools|-?buttons|-?links)|"
-    r"popup|modal|paywall|signup|sign-up|trending|most-popular|more-stories|read-?more|skip-?link|"
-    r"(^|[\s_-])(ads?|ad-slot|share|sharing|sidebar|menu|nav|navbar|navigation|footer|masthead|"
-    r"site-header|tags|byline-share|authors?|pagination|print|banner)($|[\s_-])|author-?(box|bio|info))",
-    re.IGNORECASE,
-)
-SMALL_PAGE_CHARS = 2000  # below this much text we trust the furniture filters alone
-_ROLES = ("navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert")
-
-
-def _text_sizes(body: etree._Element) -> dict:
-    """Characters of text under each element, in one pass (no text_content() per candidate)."""
-    sizes: dict = {}
-    for event, el in etree.iterwalk(body, events=("end",)):
-        if not isinstance(el.tag, str) or el.tag in _NOT_TEXT:
-            sizes[el] = 0
-            continue
-        sizes[el] = len((el.text or "").strip()) + sum(sizes.get(c, 0) + len((c.tail or "").strip()) for c in el)
-    return sizes
-
-
-def remove_furniture(body: etree._Element) -> None:
-    """Delete scripts, navigation, banners, share/related/comment blocks and other page furniture."""
-    sizes = _text_sizes(body)
-    # Broken markup can leave the whole page inside an unclosed <nav> or <header>: never drop most of it.
-    total = sizes.get(body, 0)
-    too_big = 0.5 * total if total >= SMALL_PAGE_CHARS else float("inf")
-    doomed = []
-    for el in body.iter():
-        if not isinstance(el.tag, str):
-            doomed.append(el)
-            continue
-        tag = el.tag.lower()
-        if tag in _NOT_TEXT:
-            doomed.append(el)
-            continue
-        if tag in ("html", "body", "main", "article") or sizes.get(el, 0) > too_big:
-            continue
-        # A dotted id is a generated anchor (Sphinx: "django.db.models.fields.related.RelatedManager"), not a
-        # name a theme gave its furniture.
-        names = f"{el.get('class') or ''} {'' if '.' in (el.get('id') or '') else el.get('id')}"
-        if tag in _FURNITURE_TAGS or (el.get("role") or "").lower() in _ROLES:
-            doomed.append(el)
-        elif tag in ("header", "footer") and not any(a.tag in ("article", "main") for a in el.iterancestors()):
-            doomed.append(el)
-        elif tag == "footer" or (names.strip() and _FURNITURE.search(names) and not any(True for _ in el.iter("h1"))):
-            doomed.append(el)
-    for el in doomed:
-        _remove_keep_tail(el)
-
-
-def main_text(body: etree._Element):
-    """A test: does a block's text belong to the main content that trafilatura found?"""
-    if sum(len(t.strip()) for t in body.itertext()) < SMALL_PAGE_CHARS:
-        # Too little text to hold much furniture once it is removed; trafilatura's size
-        # thresholds make it drop lists and tables from such pages.
-        return lambda text: True
-    found = trafilatura.extract(copy.deepcopy(body.getroottree().getroot()), include_comments=False,
-                                include_tables=True, favor_recall=True, fast=True) or ""
-    if not found.strip():  # short pages fall under trafilatura's minimum size: keep what is left
-        return lambda text: True
-    return keeper(found)
-
-
-def keeper(found: str):
-    """A test: does a block's text stand in found, trafilatura's text of the page?"""
-    flat = _key(found)
-    # trafilatura writes list items as "- item" and table cells between "|".
-    cells = [_key(cell).lstrip("-* ") for cell in re.split(r"[\n|]", found)]
-    rows = [_key(line.replace("|", " ")).lstrip("-* ") for line in found.splitlines()]
-    lines = "\n" + "\n".join(cells + rows)
-
-    def keep(text: str) -> bool:
-        key = _key(_CELL_BARS.sub(" ", text))
-        # A few words match somewhere by chance ("Accessibility"); they must start one of its lines.
-        return bool(key) and (key in flat if len(key.split()) > 4 else "\n" + key in lines)
-
-    return keep
-
-
-def _key(text: str) -> str:
-    return _clean(text).lower()
