@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from faqbot.search.answer import AnswerSettings, ask  # noqa: E402
 from faqbot.config import load_settings  # noqa: E402
-from faqbot.index.embed import configured_embedder  # noqa: E402
+from faqbot.index.vectors import configured_embedder  # noqa: E402
 from faqbot.ingest.extract import is_question  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
 from faqbot.index.pipeline import index_paths  # noqa: E402

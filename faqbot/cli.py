@@ -270,7 +270,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
     """
     import tempfile
 
-    from .index.embed import configured_embedder
+    from .index.vectors import configured_embedder
     from .ops.evaluate import answer_ranker, evaluate, format_report, load_queries
     from .search.lexical import warm_up
     from .index.pipeline import index_paths
@@ -371,7 +371,7 @@ def report(ctx, since, fmt, limit, log_path, index_dir):
     """
     import time
 
-    from .index.embed import configured_embedder
+    from .index.vectors import configured_embedder
     from .ops.report import build_report, parse_since, render_csv, render_json, render_table
 
     settings = _settings(ctx, index_dir=index_dir, question_log=log_path)

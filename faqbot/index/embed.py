@@ -477,11 +477,6 @@ def verify_model_files(path: Path) -> None:
                                 f"(SHA-256 {digest}, expected {expected})")
 
 
-def configured_embedder(settings) -> Embedder | None:
-    """The embedding model, or None when semantic ranking is off (settings.semantic) or the model is unavailable."""
-    return load_embedder() if settings.semantic else None
-
-
 @lru_cache(maxsize=1)
 def load_embedder() -> Embedder | None:
     """Load the bundled model once per process; None, with one warning, if it or `tokenizers` is missing

@@ -7,7 +7,7 @@ from contextlib import nullcontext
 
 from ..config import Settings
 from ..ingest.crawl import CrawlSettings
-from .embed import configured_embedder
+from .vectors import configured_embedder
 from .incremental import RefreshReport, index_sources
 from .lock import BuildLock
 

@@ -105,3 +105,11 @@ def vector_arrays(embedder, questions: list[str], texts: list[str], index_dir,
         **code_arrays(vectors[: len(questions)], vectors[len(questions):]),
     }
     return arrays, {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1]), "passage_tokens": tokens}}
+
+
+def configured_embedder(settings):
+    """The embedding model (index/embed.py), or None when semantic ranking is off (settings.semantic)
+    or the model is unavailable."""
+    from .embed import load_embedder
+
+    return load_embedder() if settings.semantic else None

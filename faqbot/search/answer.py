@@ -67,7 +67,7 @@ class AnswerSettings:
     @classmethod
     def configured(cls, settings) -> "AnswerSettings":
         """From configuration (faqbot.config.Settings), with the embedding model loaded when semantic ranking is on."""
-        from ..index.embed import configured_embedder
+        from ..index.vectors import configured_embedder
 
         return cls(
             min_confidence=settings.min_confidence,

@@ -79,7 +79,7 @@ def main() -> None:
     from faqbot import create_app
     from faqbot.config import load_settings
     from faqbot.index.store import Index
-    from faqbot.index.embed import configured_embedder
+    from faqbot.index.vectors import configured_embedder
     from faqbot.index.pipeline import index_paths
     from faqbot.search.answer import AnswerSettings
     from tests.browser.conftest import ARGS, CHROMIUM
