@@ -34,15 +34,20 @@ DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"
 DEFAULT_REALISTIC = REPO / "tests" / "data" / "realistic_faq.jsonl"
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
-    """Newton's method for L2-regularised logistic regression (the bias, column 0, unpenalised)."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50,
+                 sample: np.ndarray | None = None) -> np.ndarray:
+    """Newton's method for L2-regularised logistic regression (the bias, column 0, unpenalised).
+
+    sample: a weight per row (1 for each when None).
+    """
+    sample = np.ones(len(y)) if sample is None else sample
     w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
     penalty[0] = 0.0
     for _ in range(steps):
         p = 1 / (1 + np.exp(-np.clip(x @ w, -50, 50)))
-        grad = x.T @ (p - y) + penalty * w
-        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        grad = x.T @ (sample * (p - y)) + penalty * w
+        hess = (x * (sample * p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.abs(step).max() < 1e-8:

@@ -92,9 +92,13 @@ def sets(names: list[str] | None) -> list[tuple[str, str, Path]]:
     return [s for s in found if not names or s[0] in names or s[0].split()[0] in names]
 
 
-def off_topic(lang: str) -> list:
-    """The project's own off-topic questions in lang (tests/data), [] when there are none."""
-    path = REPO / "tests" / "data" / ("out_of_scope.jsonl" if lang == "en" else f"out_of_scope_{lang}.jsonl")
+def off_topic(lang: str, part: str = "fit") -> list:
+    """The project's own off-topic questions in lang (tests/data), [] when there are none.
+
+    part: "fit" (the ones confidence models were fitted with) or "heldout" (never fitted on).
+    """
+    name = "out_of_scope" + ("" if lang == "en" else f"_{lang}") + ("_heldout" if part == "heldout" else "")
+    path = REPO / "tests" / "data" / f"{name}.jsonl"
     return load_queries(path) if path.exists() else []
 
 
@@ -102,6 +106,7 @@ def run_set(name, lang, queries_path, embedder, settings) -> list[tuple[str, dic
     articles = queries_path.parent / "articles"
     queries = load_queries(queries_path)
     extra = off_topic(lang) if name != "de-faq" else []
+    held = off_topic(lang, "heldout") if name != "de-faq" else []
     with tempfile.TemporaryDirectory() as tmp:
         index_paths([articles], tmp, embedder=embedder)
         index = Index.load(tmp)
@@ -113,6 +118,9 @@ def run_set(name, lang, queries_path, embedder, settings) -> list[tuple[str, dic
             rows.insert(0, ("faqbot default", evaluate(answer_ranker(index, default), queries + extra, passages, articles)))
         else:
             rows.insert(0, ("faqbot default", rows[0][1]))
+        if held:
+            rows[0][1]["heldout"] = evaluate(answer_ranker(index, replace(lexical, embedder=embedder)), held, passages,
+                                             articles)["no_answer"]
         rows.append(("rank-bm25 whitespace", evaluate(rank_bm25_ranker(passages), queries, passages, articles)))
         rows.append(("bm25s " + ("bigrams" if lang in BIGRAM_LANGS else "stem+stop"),
                      evaluate(bm25s_ranker(passages, lang), queries, passages, articles)))
@@ -198,7 +206,7 @@ def main(argv=None):
     embedder = load_embedder() if settings.semantic else None
     print(f"semantic reranking: {'on' if embedder is not None else 'off'}\n")
     print("| set | faqbot default H@1 / MRR | faqbot lexical H@1 / MRR | rank-bm25 H@1 / MRR | bm25s H@1 / MRR | "
-          "default - best baseline | default: in-scope answered (right answer given), off-topic refused |")
+          "default - best baseline | default: in-scope answered (right answer given), off-topic refused (fit / held-out) |")
     print("|---|---|---|---|---|---|---|")
     figures = {}
     for name, lang, path in sets(args.sets.split(",") if args.sets else None):
@@ -207,8 +215,8 @@ def main(argv=None):
         best = max(r["overall"]["hit@1"] for _, r in rows[2:])
         gap = rows[0][1]["overall"]["hit@1"] - best
         default = rows[0][1]
-        refusal = default.get("no_answer")
-        refused = f"{refusal['recall']:.1%} of {refusal['out_of_scope']}" if refusal else "-"
+        refused = " / ".join(f"{r['recall']:.1%} of {r['out_of_scope']}" for r in (default.get("no_answer"),
+                                                                                   default.get("heldout")) if r) or "-"
         o = default["overall"]
         print(f"| {name} | {' | '.join(cells)} | {gap:+.3f} | {o['answered']:.1%} ({o['answered_hit@1']:.1%}), {refused} |",
               flush=True)

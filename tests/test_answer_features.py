@@ -29,8 +29,31 @@ def _reference_features(index, query, ranked, rank):
     best_possible = sum(c * float(idf[t]) * (K1 + 1) for t, c in query.known.items()) or 1.0
     runner_up = ranked[rank + 1].score if rank + 1 < len(ranked) else 0.0
     margin = (item.score - runner_up) / abs(item.score) if item.score and rank == 0 else 0.0
+    one_term = 0.0
+    if query.language != "english":  # passages holding exactly one of the question's terms
+        postings = index.fields["body"]
+        held = [item.doc in postings.docs[postings.indptr[t]:postings.indptr[t + 1]].tolist()
+                for t in query.ids.values() if t is not None]
+        one_term = float(sum(held) == 1)
     return [1.0, body, question, min(item.bm25 / best_possible, 2.0), max(min(margin, 1.0), 0.0), item.cosine,
-            item.question_cosine, item.pair_cosine]
+            item.question_cosine, item.pair_cosine, one_term]
+
+
+def test_batched_features_equal_the_per_passage_definition_in_german(tmp_path):
+    from faqbot.index.pipeline import index_paths
+
+    for name, body in {"a": "Der Lohn wird am Monatsende überwiesen.", "b": "Urlaub beantragen Sie schriftlich.",
+                       "c": "Der Urlaub verfällt am Jahresende.", "d": "Das Konto führen wir kostenlos."}.items():
+        (tmp_path / f"{name}.md").write_text(f"---\nlang: de\n---\n{body}\n", encoding="utf-8")
+    index_paths([tmp_path], tmp_path / "index")
+    index = Index.load(tmp_path / "index")
+    for question in ("Wann wird der Lohn am Monatsende überwiesen?", "Urlaub am Jahresende", "Konto"):
+        query, ranked, _ = rank_passages(index, question, 20, AnswerSettings())
+        assert query.language == "german" and ranked
+        rows = feature_rows(index, query, ranked)
+        assert rows == [_reference_features(index, query, ranked, r) for r in range(len(ranked))]
+    assert {row[-1] for row in rows} == {1.0}  # "Konto": one term
+
 
 
 @pytest.mark.parametrize("question", QUESTIONS)

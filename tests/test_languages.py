@@ -197,6 +197,57 @@ def test_lang_setting_is_the_language_of_articles_that_declare_none_and_are_not_
     assert result.exit_code == 1 and "'lang'" in result.output and "BCP 47" in result.output
 
 
+STAFF_DE = {"urlaub": "Urlaub beantragen Sie schriftlich bei Ihrer Personalabteilung.",
+            "lohn": "Der Lohn wird jeweils am Monatsende auf Ihr Konto überwiesen."}
+
+
+def _german_index(folder, articles: dict):
+    for name, body in {**articles, **STAFF_DE}.items():
+        _write(folder / "src", name, "de", body)
+    index_paths([folder / "src"], folder / "index")
+    return Index.load(folder / "index")
+
+
+@pytest.fixture
+def german_index(tmp_path):
+    """Five German passages, some with compound words."""
+    return _german_index(tmp_path, {
+        "risiko": "Das Infektionsrisiko am Arbeitsplatz ist gering, wenn alle Abstand halten.",
+        "virus": "Das Coronavirus wird vor allem durch Tröpfchen übertragen.",
+        "bus": "Masken senken im Bus die Gefahr einer Ansteckung deutlich."})
+
+
+@pytest.mark.parametrize("question, article", [
+    ("Was ist Corona?", "virus"),  # a compound's first part: "corona" -> "coronavirus"
+    ("Wie hoch ist das Risiko einer Infektion?", "risiko"),  # both parts, as words of their own
+    ("Wie vermeide ich Ansteckungsgefahr?", "bus"),  # a compound split into indexed words: ansteckung + gefahr
+])
+def test_german_compounds_meet_their_parts(german_index, question, article):
+    from faqbot.search.lexical import parse_query, term_weights
+
+    assert ask(german_index, question)["results"][0]["id"].startswith(article)
+    query = parse_query(german_index, question, "de")
+    assert len(term_weights(german_index, query)) > len(query.known)  # found through compound parts
+
+
+def test_english_terms_are_not_widened(index_dir):
+    from faqbot.search.lexical import parse_query, term_weights
+
+    index = Index.load(index_dir)
+    query = parse_query(index, "refundable refunds")
+    assert term_weights(index, query) is query.known
+
+
+def test_a_greeting_matching_one_german_word_is_refused(tmp_path):
+    index = _german_index(tmp_path, {
+        "abend": "Am Abend schließen wir um acht Uhr, samstags schon um sechs.",
+        "team": "Unser Team arbeitet seit zehn Jahren zusammen an neuen Fahrrädern."})
+    greeting = ask(index, "Guten Abend zusammen")
+    assert greeting["results"][0]["score"] > 0 and greeting["answer"] is None
+    answered = ask(index, "Wann wird der Lohn überwiesen?")
+    assert answered["answer"]["id"].startswith("lohn")
+
+
 def test_an_index_of_the_previous_analyzer_is_refused_with_a_rebuild_sentence(index_dir):
     import json
 

@@ -15,6 +15,7 @@ from . import kernel
 from ..text.analyze import WORD_TABLE_LANGUAGE, analyze, stemmer_language
 from ..index.bm25 import Postings
 from ..index.store import SIDE_FIELD, TIERED_FIELD, Index
+from .compounds import COMPOUNDING, widen
 
 # How much a match on the FAQ question itself adds to the body score (see docs/quality.md).
 FIELD_WEIGHTS = {"body": 1.0, "question": 1.0}
@@ -380,7 +381,15 @@ def warm_up(index: Index) -> bool:
 def search(index: Index, question: str, k: int, language: str | None = None) -> tuple[Query, list[Hit]]:
     """Analyse question (in language, English by default) and return its k best-matching passages (only passages with a match)."""
     query = parse_query(index, question, language)
-    return query, best_passages(index, query.known, k)
+    return query, best_passages(index, term_weights(index, query), k)
+
+
+def term_weights(index: Index, query: Query) -> dict[int, float]:
+    """The term ids a query searches with their weights: its own terms, and in languages that write
+    compounds as one word, the index terms they split into or are part of (faqbot.search.compounds)."""
+    if query.language not in COMPOUNDING or not query.terms:
+        return query.known
+    return {**widen(index, query.terms, query.language), **query.known}
 
 
 def term_coverage(index: Index, query: Query, doc: int, field: str = "body") -> float:

@@ -1,0 +1,89 @@
+"""Fit the confidence model of languages other than English, and check it on held-out off-topic questions.
+
+    python benchmarks/calibrate_languages.py [--threshold 0.35]
+
+The English model (faqbot.answer.LEXICAL_WEIGHTS) was fitted on English sites, whose indexes
+are larger: a question word found in one passage of a small foreign-language index looks like a
+confident match to it ("Buenas tardes" -> a paragraph with "tarde", confidence 0.86). Here the
+same features are fitted on every language of ../shared/eval-multilingual/ (in-scope: is the
+first passage right?) and the "fit" off-topic questions in German and Spanish
+(tests/data/out_of_scope_{de,es}.jsonl). Reported per language, English weights against the new
+ones at the same threshold: in-scope right answers shown, wrong answers shown, and off-topic
+refused on the fit questions and on the held-out ones (tests/data/out_of_scope_*_heldout.jsonl),
+which the fit never sees. Prints the weights to put in faqbot/answer.py (OTHER_LEXICAL_WEIGHTS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.calibrate import collect, fit_logistic, predict  # noqa: E402
+from benchmarks.multilingual import off_topic, sets  # noqa: E402
+from faqbot.search import answer  # noqa: E402
+from faqbot.config import load_settings  # noqa: E402
+from faqbot.ops.evaluate import load_queries  # noqa: E402
+from faqbot.index.store import Index  # noqa: E402
+from faqbot.index.pipeline import index_paths  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threshold", type=float, default=answer.DEFAULT_MIN_CONFIDENCE)
+    parser.add_argument("--off-topic-share", type=float, default=0.3,
+                        help="the off-topic questions' weight in the fit, as a share of the in-scope ones'")
+    args = parser.parse_args(argv)
+    settings = replace(load_settings({"semantic": False}).answer_settings(), embedder=None)
+    rows = {}  # set name -> (in-scope rows, off-topic fit rows, off-topic held-out rows)
+    for name, lang, queries_path in sets(None):
+        if lang == "en":
+            continue
+        articles = queries_path.parent / "articles"
+        with tempfile.TemporaryDirectory() as tmp:
+            index_paths([articles], tmp)
+            index = Index.load(tmp)
+            extra = name == lang  # off-topic questions against the XQuAD index of their language
+            rows[name] = (collect(index, load_queries(queries_path), articles, settings),
+                          collect(index, off_topic(lang, "fit"), articles, settings) if extra else [],
+                          collect(index, off_topic(lang, "heldout"), articles, settings) if extra else [])
+        print(f"collected {name}", file=sys.stderr, flush=True)
+
+    # Off-topic questions are few beside the in-scope ones: each weighs as much as OFF_TOPIC_SHARE of
+    # the in-scope questions together, so refusing them matters to the fit as much as answering.
+    fit_in = [r for in_scope, _, _ in rows.values() for r in in_scope if r[1] is not None]
+    fit_out = [r for _, oos, _ in rows.values() for r in oos if r[1] is not None]
+    x = np.array([r[1] for r in fit_in + fit_out])
+    y = np.array([r[2] for r in fit_in + fit_out], dtype=float)
+    sample = np.concatenate([np.ones(len(fit_in)), np.full(len(fit_out), args.off_topic_share * len(fit_in) / max(len(fit_out), 1))])
+    weights = fit_logistic(x, y, sample=sample)
+
+    def shown(chosen, w):
+        conf = np.array([predict(np.array([r[1]]), w)[0] if r[1] is not None else 0.0 for r in chosen])
+        right = np.array([bool(r[2]) for r in chosen])
+        answered = conf >= args.threshold
+        return (right & answered).mean(), (~right & answered).mean(), (~answered).mean()
+
+    old = np.array(answer.LEXICAL_WEIGHTS)
+    print(f"threshold {args.threshold}; English weights -> fitted weights\n")
+    print("| set | in-scope right shown | wrong shown | off-topic refused (fit) | off-topic refused (held-out) |")
+    print("|---|---|---|---|---|")
+    for name, (in_scope, oos_fit, oos_held) in rows.items():
+        a, b = shown(in_scope, old), shown(in_scope, weights)
+        cells = [f"{a[0]:.3f} -> {b[0]:.3f}", f"{a[1]:.3f} -> {b[1]:.3f}"]
+        for oos in (oos_fit, oos_held):
+            cells.append(f"{shown(oos, old)[2]:.1%} -> {shown(oos, weights)[2]:.1%} of {len(oos)}" if oos else "-")
+        print(f"| {name} | {' | '.join(cells)} |")
+    print("\nCONFIDENCE_FEATURES =", answer.CONFIDENCE_FEATURES)
+    print("OTHER_LEXICAL_WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in weights) + ")")
+
+
+if __name__ == "__main__":
+    main()
