@@ -14,8 +14,6 @@ README = REPO / "README.md"
 README_MAX_BYTES = 16_000
 # Repository paths the docs may name in backticks; a renamed module must be renamed in the docs too.
 REPO_PATH = re.compile(r"^(?:faqbot|benchmarks|scripts|tests|web|corpus|\.ci)/[\w./-]*$")
-# Linked before they exist: docs/architecture.md is written with the subpackage move (issue 21, code half).
-PENDING = {"docs/architecture.md"}
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -85,8 +83,6 @@ def broken_links(path: Path) -> list[str]:
         linked = (path.parent / file_part).resolve() if file_part else path
         where = f"{path.relative_to(REPO)}:{number}: {target}"
         if not linked.exists():
-            if linked.is_relative_to(REPO) and str(linked.relative_to(REPO)) in PENDING:
-                continue
             problems.append(f"{where} (no such file)")
         elif anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text(encoding="utf-8")):
             problems.append(f"{where} (no heading with that anchor in {linked.relative_to(REPO)})")
