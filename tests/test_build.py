@@ -46,7 +46,7 @@ def build(path: Path, items: list[Passage], how: str, langs=None) -> Path:
     langs = langs or [None] * len(items)
     if how == "tokens":
         for p, lang in zip(items, langs):
-            writer.add(p, passage_tokens(p, lang))
+            writer.add(p, passage_tokens(p, lang), lang)
     elif how == "serial":
         for p, lang in zip(items, langs):
             writer.add_passage(p, lang)

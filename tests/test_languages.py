@@ -88,6 +88,10 @@ def _write(folder, name, lang, body):
     (folder / f"{name}.md").write_text(f"---\ntitle: {name}\nlang: {lang}\n---\n\n{body}\n", encoding="utf-8")
 
 
+STAFF_DE = {"urlaub": "Urlaub beantragen Sie schriftlich bei Ihrer Personalabteilung.",
+            "lohn": "Der Lohn wird jeweils am Monatsende auf Ihr Konto überwiesen."}
+
+
 @pytest.fixture
 def mixed_index(tmp_path):
     src = tmp_path / "src"
@@ -113,6 +117,33 @@ def test_mixed_index_records_its_languages(mixed_index):
 def test_question_gets_a_passage_in_its_own_language(mixed_index, question, article):
     response = ask(mixed_index, question)
     assert response["results"][0]["id"].startswith(article)
+
+
+def test_a_question_gets_the_passage_in_its_own_language_first(tmp_path):
+    src = tmp_path / "src"
+    # Names are the same tokens in both analyses; the shorter English passage scores higher on them.
+    _write(src, "route-en", "en", "Yosemite Freeway: Route 41, Fresno.")
+    _write(src, "route-de", "de", "Der Yosemite Freeway, auch Route 41 genannt, ist eine vierspurige Schnellstraße, "
+           "die von Süden kommend mitten durch Fresno führt und danach weiter in die Berge.")
+    _write(src, "parks-en", "en", "Fresno has many parks, and the largest is Woodward Park.")
+    _write(src, "parks-de", "de", "In Fresno gibt es viele Parks, der größte ist der Woodward Park.")
+    for name, body in STAFF_DE.items():  # enough passages for BM25's idf to tell words apart
+        _write(src, f"{name}-de", "de", body)
+    _write(src, "leave-en", "en", "Apply for leave in writing to your personnel department.")
+    _write(src, "pay-en", "en", "Wages are paid into your account at the end of each month.")
+    index_paths([src], tmp_path / "index")
+    index = Index.load(tmp_path / "index")
+    assert [index.language_keys[c] for c in index.passage_languages] == [
+        {"en": "english", "de": "german"}[index.passage(i).article[-2:]] for i in range(index.n_passages)]
+    german = ask(index, "Yosemite Freeway in Fresno?", lang="de")["results"]
+    ids = [r["id"] for r in german if r["score"] > 0]
+    assert ids[0].startswith("route-de") and "route-en#0" in ids  # the English one after the German ones
+    english = ask(index, "What is another name for Yosemite Freeway?", lang="en")["results"]
+    assert english[0]["id"].startswith("route-en")
+    # Nothing in the question's own language matches: the other language's passage is still the answer.
+    (src / "route-de.md").unlink()
+    index_paths([src], tmp_path / "index")
+    assert ask(Index.load(tmp_path / "index"), "Yosemite Freeway", lang="de")["results"][0]["id"].startswith("route-en")
 
 
 def test_given_lang_decides_the_analysis(mixed_index):
@@ -190,15 +221,12 @@ def test_lang_setting_is_the_language_of_articles_that_declare_none_and_are_not_
     assert runner.invoke(cli, ["index", str(src), "--index", str(tmp_path / "ix")]).exit_code == 0
     index = Index.load(tmp_path / "ix")
     assert set(index.languages) == {"german", "english"}
+    assert sorted(index.language_keys[c] for c in index.passage_languages) == ["english", "german"]
     # German stems on both sides: "Vertrag" finds "Verträge" only when the passage was stemmed as German.
     assert ask(index, "Vertrag", lang="de")["results"][0]["id"].startswith("short")
     monkeypatch.setenv("FAQBOT_LANG", "no tag!")
     result = runner.invoke(cli, ["inspect", str(src)])
     assert result.exit_code == 1 and "'lang'" in result.output and "BCP 47" in result.output
-
-
-STAFF_DE = {"urlaub": "Urlaub beantragen Sie schriftlich bei Ihrer Personalabteilung.",
-            "lohn": "Der Lohn wird jeweils am Monatsende auf Ihr Konto überwiesen."}
 
 
 def _german_index(folder, articles: dict):

@@ -337,7 +337,7 @@ def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook,
             writer.add_encoded(*_batch(articles[start:start + BATCH], vocab))
         for entry in articles:
             report.articles += 1
-            writer.languages[entry.lang] += len(entry.faq)
+            writer.note_language(entry.lang, len(entry.faq))
             if entry.words:
                 for word in entry.words.decode("utf-8", "surrogatepass").split("\n"):
                     writer.coder.add_word(word, WORD_TABLE_LANGUAGE)

@@ -122,6 +122,10 @@ class Index:
         self.n_passages = int(manifest["counts"]["passages"])
         # The analysis languages of its passages, most passages first (analyze.stemmer_language keys).
         self.languages: list[str] = list(manifest.get("languages") or {WORD_TABLE_LANGUAGE: 1})
+        # Each passage's analysis language as a row of language_keys; None when the index holds one
+        # language, or was written before it was recorded.
+        self.passage_languages: np.ndarray | None = arrays.get("passage_languages")
+        self.language_keys: list[str] = list(manifest.get("passage_language_keys") or self.languages[:1])
         self.fields = {
             f: Postings(arrays[f"{f}.indptr"], arrays[f"{f}.docs"], arrays[f"{f}.weights"], arrays[f"{f}.idf"])
             for f in FIELDS
@@ -159,7 +163,8 @@ class Index:
             n = int(manifest["counts"]["passages"])
             store_path = data / "passages.jsonl"
             store = np.memmap(store_path, dtype=np.uint8, mode="r") if store_path.stat().st_size else np.zeros(0, np.uint8)
-            if len(arrays["passages.offsets"]) != n + 1 or len(arrays["kinds"]) != n:
+            if len(arrays["passages.offsets"]) != n + 1 or len(arrays["kinds"]) != n or len(
+                    arrays.get("passage_languages", arrays["kinds"])) != n:
                 raise IndexInvalid(f"The index in {index_dir} is inconsistent (passage counts differ). Rebuild it.")
         except IndexInvalid:
             raise

@@ -108,6 +108,13 @@ class IndexWriter:
         self.store = open(self.staging / "passages.jsonl", "wb")
         self.store_digest = hashlib.sha256()
         self.languages: Counter = Counter()  # analysis key -> passages analysed in it (the manifest's "languages")
+        self.passage_languages: list[str] = []  # each passage's analysis key, in passage order
+
+    def note_language(self, lang: str | None, passages: int = 1) -> None:
+        """Record the analysis language of the next `passages` passages (in the order they are added)."""
+        key = stemmer_language(lang)
+        self.languages[key] += passages
+        self.passage_languages.extend([key] * passages)
 
     @property
     def vocab(self) -> dict[bytes, int]:
@@ -116,7 +123,7 @@ class IndexWriter:
 
     def add(self, passage: Passage, tokens: dict[str, list[str]], lang: str | None = None) -> None:
         """Append one passage with its tokens for each field in FIELDS (analysed in lang's language)."""
-        self.languages[stemmer_language(lang)] += 1
+        self.note_language(lang)
         term = self.coder.term
         for field, buffer in self.fields.items():
             buffer.add([term(encode_term(t)) for t in tokens[field]])
@@ -130,7 +137,7 @@ class IndexWriter:
         """
         for field, ids in self.coder.passage_ids(passage, lang).items():
             self.fields[field].add(ids)
-        self.languages[stemmer_language(lang)] += 1
+        self.note_language(lang)
         self._append(store_line(passage), passage.kind == "faq")
 
     def add_passages(self, passages: Iterable[tuple[Passage, str | None]], workers: int = 2, batch: int = 2000) -> None:
@@ -158,7 +165,8 @@ class IndexWriter:
                         rows = [(_passage_row(p), lang) for p, lang in islice(items, batch)]
                         if not rows:
                             break
-                        self.languages.update(stemmer_language(lang) for _, lang in rows)
+                        for _, lang in rows:
+                            self.note_language(lang)
                         pending.append(pool.submit(_coded_batch, rows))
                     if not pending:
                         break
@@ -231,6 +239,13 @@ class IndexWriter:
         rank = np.full(len(self.vocab), -1, dtype=np.int32)
         rank[[self.vocab[t] for t in terms]] = np.arange(len(terms), dtype=np.int32)
         word_table, word_rows = self._word_table(rank)
+        # Which language each passage was analysed in, where the index holds several (else implied).
+        keys = list(dict.fromkeys(self.passage_languages))
+        if len(keys) > 1:
+            codes = {k: i for i, k in enumerate(keys)}
+            extra_arrays = {**extra_arrays, "passage_languages": np.array(
+                [codes[k] for k in self.passage_languages], dtype=np.uint8 if len(keys) < 256 else np.uint16)}
+            extra_manifest = {**extra_manifest, "passage_language_keys": keys}
         arrays = {
             "terms": np.array(terms, dtype=f"S{MAX_TERM_BYTES}") if terms else np.zeros(0, "S1"),
             "kinds": np.array(self.kinds, dtype=np.uint8),

@@ -248,11 +248,28 @@ def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSetti
         query, hits, language = _search_languages(index, question, depth, languages)
         semantic = semantic and language in SEMANTIC_LANGUAGES
     if not semantic:
-        return query, [Ranked(h.doc, h.score, h.score) for h in hits], semantic
-    vector = settings.embedder.encode([question])[0]
-    ranked = hybrid_rank(index, query, vector, hits, settings.rerank_depth, settings.semantic_weight,
-                         settings.question_share)[:top_k]
-    return query, [Ranked(r.doc, r.score, r.bm25, r.cosine, r.question_cosine, r.pair_cosine) for r in ranked], semantic
+        ranked = [Ranked(h.doc, h.score, h.score) for h in hits]
+    else:
+        vector = settings.embedder.encode([question])[0]
+        ranked = [Ranked(r.doc, r.score, r.bm25, r.cosine, r.question_cosine, r.pair_cosine) for r in hybrid_rank(
+            index, query, vector, hits, settings.rerank_depth, settings.semantic_weight, settings.question_share)]
+    if len(languages) == 1 and index.passage_languages is not None:
+        ranked = own_language_first(index, ranked, languages[0])
+    return query, ranked[:top_k], semantic
+
+
+def own_language_first(index: Index, ranked: list[Ranked], language: str) -> list[Ranked]:
+    """The passages in the question's language first, the others after them, each in their order.
+
+    On a site that publishes an article in several languages, a question is answered in its
+    own; a passage in another language is still offered when none in its own matches.
+    """
+    if language not in index.language_keys:
+        return ranked
+    own = index.language_keys.index(language)
+    codes = index.passage_languages
+    mine = [r for r in ranked if codes[r.doc] == own]
+    return ranked if len(mine) == len(ranked) else mine + [r for r in ranked if codes[r.doc] != own]
 
 
 def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings: AnswerSettings = AnswerSettings(),
