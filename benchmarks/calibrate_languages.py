@@ -41,7 +41,7 @@ def main(argv=None):
     parser.add_argument("--off-topic-share", type=float, default=0.3,
                         help="the off-topic questions' weight in the fit, as a share of the in-scope ones'")
     args = parser.parse_args(argv)
-    settings = replace(load_settings({"semantic": False}).answer_settings(), embedder=None)
+    settings = replace(answer.AnswerSettings.configured(load_settings({"semantic": False})), embedder=None)
     rows = {}  # set name -> (in-scope rows, off-topic fit rows, off-topic held-out rows)
     for name, lang, queries_path in sets(None):
         if lang == "en":
