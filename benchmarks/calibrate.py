@@ -27,7 +27,7 @@ from faqbot.search.answer import CONFIDENCE_FEATURES, DEFAULT_MIN_COSINE, Answer
 from faqbot.index.embed import load_embedder  # noqa: E402
 from faqbot.ops.evaluate import gold_passages, load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
-from faqbot.index.pipeline import index_paths  # noqa: E402
+from faqbot.index.incremental import index_sources  # noqa: E402
 
 DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
 DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"
@@ -102,7 +102,7 @@ def main(argv=None):
     half = {a for i, a in enumerate(articles) if i % 2 == 0}
 
     with tempfile.TemporaryDirectory() as tmp:
-        index_paths([articles_dir], tmp, embedder=embedder)
+        index_sources([articles_dir], tmp, embedder=embedder)
         index = Index.load(tmp)
         settings = AnswerSettings(embedder=embedder)
         rows = collect(index, in_scope + out_scope, articles_dir, settings)

@@ -37,7 +37,7 @@ from faqbot.config import load_settings  # noqa: E402
 from faqbot.index.vectors import configured_embedder  # noqa: E402
 from faqbot.ingest.extract import is_question  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
-from faqbot.index.pipeline import index_paths  # noqa: E402
+from faqbot.index.incremental import index_sources  # noqa: E402
 
 DEFAULT_FOLDER = Path("/usr/share/doc/python-django-doc/html")
 PERMALINK_SIGNS = ("¶", "🔗")
@@ -128,7 +128,7 @@ def main(argv=None):
     try:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            report = index_paths([folder], tmp, base_url, embedder=configured_embedder(settings), url_style=args.url_style)
+            report = index_sources([folder], tmp, base_url, embedder=configured_embedder(settings), url_style=args.url_style)
             seconds = time.perf_counter() - started
             index = Index.load(tmp)
             passages = [index.passage(i) for i in range(index.n_passages)]

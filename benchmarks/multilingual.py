@@ -32,7 +32,7 @@ from faqbot.search.answer import AnswerSettings  # noqa: E402
 from faqbot.index.embed import load_embedder  # noqa: E402
 from faqbot.ops.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
-from faqbot.index.pipeline import index_paths  # noqa: E402
+from faqbot.index.incremental import index_sources  # noqa: E402
 
 # ../shared beside the repository (a worktree sits one level deeper).
 SHARED = next((d for d in (REPO.parent / "shared", REPO.parent.parent / "shared") if d.exists()), REPO.parent / "shared")
@@ -108,7 +108,7 @@ def run_set(name, lang, queries_path, embedder, settings) -> list[tuple[str, dic
     extra = off_topic(lang) if name != "de-faq" else []
     held = off_topic(lang, "heldout") if name != "de-faq" else []
     with tempfile.TemporaryDirectory() as tmp:
-        index_paths([articles], tmp, embedder=embedder)
+        index_sources([articles], tmp, embedder=embedder)
         index = Index.load(tmp)
         passages = [index.passage(i) for i in range(index.n_passages)]
         lexical = replace(AnswerSettings.configured(settings), embedder=None)
@@ -138,7 +138,7 @@ def mixed(embedder, settings) -> None:
             shutil.copytree(folder, src / lang)
             for path in folder.iterdir():
                 shutil.copy(path, flat / f"{lang}-{path.name}")
-        index_paths([src], Path(tmp) / "index", embedder=embedder)
+        index_sources([src], Path(tmp) / "index", embedder=embedder)
         index = Index.load(Path(tmp) / "index")
         passages = [index.passage(i) for i in range(index.n_passages)]
         print(f"\nmixed index: {index.n_passages} passages, languages {index.languages}")

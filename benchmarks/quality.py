@@ -30,7 +30,8 @@ from faqbot.search.answer import AnswerSettings  # noqa: E402
 from faqbot.index.embed import load_embedder  # noqa: E402
 from faqbot.ops.evaluate import answer_ranker, evaluate, load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
-from faqbot.index.pipeline import index_paths, load_articles, passages_of  # noqa: E402
+from faqbot.index.pipeline import load_articles, passages_of  # noqa: E402
+from faqbot.index.incremental import index_sources  # noqa: E402
 
 DEFAULT_QUERIES = REPO.parent / "shared" / "eval" / "queries.jsonl"
 DEFAULT_OUT_OF_SCOPE = REPO / "tests" / "data" / "out_of_scope.jsonl"
@@ -103,7 +104,7 @@ def main(argv=None):
     settings = load_settings()
     embedder = load_embedder() if settings.semantic else None
     with tempfile.TemporaryDirectory() as tmp:
-        index_paths([articles_dir], tmp, embedder=embedder)
+        index_sources([articles_dir], tmp, embedder=embedder)
         index = Index.load(tmp)
         passages = [index.passage(i) for i in range(index.n_passages)]
         assert [p.id for p in passages] == [p.id for p in passages_of(load_articles([articles_dir])[0])]

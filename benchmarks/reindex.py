@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,6 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from corpus_pool import load_pool  # noqa: E402
 
 from faqbot.index.incremental import index_sources  # noqa: E402
-from faqbot.index.pipeline import index_paths  # noqa: E402
 
 
 def make_articles(folder: Path, n: int, seed: int = 3) -> None:
@@ -59,11 +57,8 @@ def timed(fn, *args, **kwargs) -> tuple[tuple[float, float], object]:
     return (time.perf_counter() - started, time.process_time() - cpu), result
 
 
-def measure(folder: Path, index_dir: Path, runs: int, embedder=None, plain: bool = True) -> dict:
-    """Seconds for: the previous builder, a full build, a no-change run and one-changed runs."""
-    plain_dir = index_dir.with_name(index_dir.name + "-plain")
-    plain = timed(index_paths, [folder], plain_dir, embedder=embedder)[0] if plain else (float("nan"),) * 2
-    shutil.rmtree(plain_dir, ignore_errors=True)
+def measure(folder: Path, index_dir: Path, runs: int, embedder=None) -> dict:
+    """Seconds for: a full build, a no-change run and one-changed runs."""
     full, report = timed(index_sources, [folder], index_dir, full=True, embedder=embedder)
     unchanged, same = timed(index_sources, [folder], index_dir, embedder=embedder)
     assert same.read == 0, same.read
@@ -77,15 +72,14 @@ def measure(folder: Path, index_dir: Path, runs: int, embedder=None, plain: bool
         assert changed.read == 1, changed.read
         one.append(seconds)
     median = (statistics.median(w for w, _ in one), statistics.median(c for _, c in one))
-    return {"articles": report.articles, "passages": report.faq_pairs + report.paragraphs, "plain": plain,
-            "full": full, "unchanged": unchanged, "one": median}
+    return {"articles": report.articles, "passages": report.faq_pairs + report.paragraphs, "full": full, "unchanged": unchanged, "one": median}
 
 
 def print_row(label: str, m: dict) -> None:
     def cell(t):
         return f"{t[0]:.2f} s ({t[1]:.2f} s)"
 
-    print(f"| {label} | {m['articles']:,} | {m['passages']:,} | {cell(m['plain'])} | {cell(m['full'])} | "
+    print(f"| {label} | {m['articles']:,} | {m['passages']:,} | {cell(m['full'])} | "
           f"{cell(m['unchanged'])} | {cell(m['one'])} | {m['one'][0] / m['full'][0]:.3f} ({m['one'][1] / m['full'][1]:.3f}) |")
 
 
@@ -97,9 +91,9 @@ def main() -> None:
                         help="also measure with sentence embeddings on a folder of this many articles (slow: ~13 passages/s)")
     args = parser.parse_args()
     print("wall seconds (CPU seconds of the process)\n")
-    print("| mode | articles | passages | previous builder (index_paths) | full (--full) | nothing changed "
+    print("| mode | articles | passages | full (--full) | nothing changed "
           "| one article changed (median) | one changed / full |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="faqbot-reindex-") as tmp:
         tmp = Path(tmp)
         make_articles(tmp / "articles", args.articles)
@@ -112,7 +106,7 @@ def main() -> None:
                 print("(semantic: the embedding model is not installed; skipped)")
                 return
             make_articles(tmp / "small", args.semantic_articles)
-            print_row("semantic", measure(tmp / "small", tmp / "index-semantic", args.runs, embedder, plain=False))
+            print_row("semantic", measure(tmp / "small", tmp / "index-semantic", args.runs, embedder))
 
 
 if __name__ == "__main__":

@@ -273,7 +273,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
     from .index.vectors import configured_embedder
     from .ops.evaluate import answer_ranker, evaluate, format_report, load_queries
     from .search.lexical import warm_up
-    from .index.pipeline import index_paths
+    from .index.incremental import index_sources
 
     settings = _settings(ctx, index_dir=index_dir)
     queries_path = Path(queries)
@@ -286,7 +286,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
         if index_dir is None:
             if not articles.is_dir():
                 raise click.ClickException(f"No articles folder at {articles}; pass --index or --articles.")
-            index_paths([articles], tmp, settings.base_url, embedder=configured_embedder(settings), url_style=settings.url_style,
+            index_sources([articles], tmp, settings.base_url, embedder=configured_embedder(settings), url_style=settings.url_style,
                         default_lang=settings.lang)
         index = _load_index(settings if index_dir else load_settings({"index_dir": tmp}))
         warm_up(index)  # long run: the compiled search kernel pays for its import

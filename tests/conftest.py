@@ -73,6 +73,18 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def _steady_minute(monkeypatch):
+    """The rate limits' clock (faqbot.serve.limits.clock) stopped in the middle of a minute, so a test that
+    counts requests against a per-minute limit cannot see the window roll over between two of them."""
+    import time
+
+    from faqbot.serve import limits
+
+    middle = time.time() // limits.WINDOW_SECONDS * limits.WINDOW_SECONDS + limits.WINDOW_SECONDS / 2
+    monkeypatch.setattr(limits, "clock", lambda: middle)
+
+
 def write_sample_articles(folder: Path) -> Path:
     """Write SAMPLE_ARTICLES into folder (created); return it."""
     folder.mkdir()
@@ -89,29 +101,39 @@ def corpus_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def index_dir(tmp_path, corpus_dir) -> Path:
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
 
     path = tmp_path / "index"
-    index_paths([corpus_dir], path)
+    index_sources([corpus_dir], path)
     return path
 
 
 @pytest.fixture
 def seed_index(tmp_path) -> Path:
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
 
     path = tmp_path / "seed-index"
-    index_paths([SEED], path)
+    index_sources([SEED], path)
     return path
 
 
 @pytest.fixture
-def app(index_dir):
+def make_app(index_dir):
+    """make_app(**settings): the app as `faqbot serve` builds it (create_app), over the sample index
+    (built with the product's builder) unless index_dir is given; every test builds its app this way."""
     from faqbot import create_app
 
-    app = create_app({"index_dir": str(index_dir)})
-    app.testing = True
-    return app
+    def make(**settings):
+        app = create_app({"index_dir": str(index_dir), **settings})
+        app.testing = True
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

@@ -19,20 +19,14 @@ BEARER = {"Authorization": f"Bearer {TOKEN}"}
 ELSEWHERE = {"REMOTE_ADDR": "198.51.100.77"}
 
 
-def _app(index_dir, **overrides):
-    from faqbot import create_app
-
-    app = create_app({"index_dir": str(index_dir), "semantic": False, "admin_token": TOKEN, **overrides})
-    app.testing = True
-    return app
+def _app(make_app, **overrides):
+    return make_app(**{"semantic": False, "admin_token": TOKEN, **overrides})
 
 
 @pytest.mark.parametrize("token, chars", [(" ", 0), ("   \t", 0), ("short-token", 11), ("  fifteen-chars-x  ", 15)])
-def test_blank_or_short_tokens_are_refused_at_start(index_dir, token, chars):
-    from faqbot import create_app
-
+def test_blank_or_short_tokens_are_refused_at_start(make_app, token, chars):
     with pytest.raises(FaqbotError) as err:
-        create_app({"index_dir": str(index_dir), "admin_token": token})
+        make_app(admin_token=token)
     assert str(err.value) == (
         "Setting 'admin_token' (given to faqbot) must be empty (off) or a string of at least 16 characters "
         f"(spaces around it do not count); the value given has {chars} characters.")
@@ -55,20 +49,20 @@ def test_serve_refuses_a_blank_token_with_a_sentence(index_dir, tmp_path):
                           "string of at least 16 characters")
 
 
-def test_token_with_spaces_around_it_works_stripped(index_dir):
-    client = _app(index_dir, admin_token=f"  {TOKEN}\n").test_client()
+def test_token_with_spaces_around_it_works_stripped(index_dir, make_app):
+    client = _app(make_app, admin_token=f"  {TOKEN}\n").test_client()
     assert client.get("/api/reindex/status", headers=BEARER).status_code == 200
 
 
-def test_blank_token_in_the_sign_in_form_is_refused(index_dir):
-    client = _app(index_dir).test_client()
+def test_blank_token_in_the_sign_in_form_is_refused(index_dir, make_app):
+    client = _app(make_app).test_client()
     response = client.post("/admin/login", data={"token": ""})
     assert response.status_code == 403 and "Set-Cookie" not in response.headers
     assert client.post("/admin/login", data={"token": "   "}).status_code == 403
 
 
-def test_wrong_tokens_are_limited_per_client_and_shared_by_workers(index_dir):
-    worker_a, worker_b = _app(index_dir).test_client(), _app(index_dir).test_client()
+def test_wrong_tokens_are_limited_per_client_and_shared_by_workers(index_dir, make_app):
+    worker_a, worker_b = _app(make_app).test_client(), _app(make_app).test_client()
     wrong = {"Authorization": "Bearer not-the-token-at-all"}
     codes = [(worker_a if i % 2 else worker_b).get("/api/reindex/status", headers=wrong).status_code
              for i in range(30)]
@@ -85,8 +79,8 @@ def test_wrong_tokens_are_limited_per_client_and_shared_by_workers(index_dir):
     assert [worker_a.get("/api/reindex/status", environ_base=ELSEWHERE).status_code for _ in range(8)] == [401] * 8
 
 
-def test_sign_in_form_guesses_are_limited(index_dir):
-    client = _app(index_dir).test_client()
+def test_sign_in_form_guesses_are_limited(index_dir, make_app):
+    client = _app(make_app).test_client()
     codes = [client.post("/admin/login", data={"token": f"guess-{i:02d}-0123456789"}).status_code for i in range(8)]
     assert codes == [403] * 5 + [429] * 3
 
@@ -98,8 +92,8 @@ def _sign_in(client, **kwargs) -> tuple[str, str]:
     return re.search(r"faqbot_admin=([^;]+);", cookie).group(1), cookie
 
 
-def test_signing_out_revokes_the_session_on_the_server(index_dir):
-    client = _app(index_dir).test_client()
+def test_signing_out_revokes_the_session_on_the_server(index_dir, make_app):
+    client = _app(make_app).test_client()
     session, _ = _sign_in(client)
     assert client.get("/admin/report").status_code == 200
     assert client.post("/admin/logout").status_code == 303
@@ -107,17 +101,17 @@ def test_signing_out_revokes_the_session_on_the_server(index_dir):
     assert client.get("/admin/report").status_code == 401
 
 
-def test_a_new_token_ends_every_session(index_dir):
-    client = _app(index_dir).test_client()
+def test_a_new_token_ends_every_session(index_dir, make_app):
+    client = _app(make_app).test_client()
     session, _ = _sign_in(client)
-    rotated = _app(index_dir, admin_token="a-brand-new-admin-token-42").test_client()
+    rotated = _app(make_app, admin_token="a-brand-new-admin-token-42").test_client()
     rotated.set_cookie("faqbot_admin", session, path="/admin")
     assert rotated.get("/admin/report").status_code == 401
 
 
 @pytest.mark.parametrize("trust_proxy, proto, secure", [(1, "https", True), (1, "http", False), (0, "https", False)])
-def test_cookie_is_secure_behind_a_tls_proxy(index_dir, trust_proxy, proto, secure):
-    client = _app(index_dir, trust_proxy=trust_proxy).test_client()
+def test_cookie_is_secure_behind_a_tls_proxy(index_dir, trust_proxy, proto, secure, make_app):
+    client = _app(make_app, trust_proxy=trust_proxy).test_client()
     _, cookie = _sign_in(client, headers={"X-Forwarded-Proto": proto, "X-Forwarded-For": "203.0.113.9"})
     assert ("; Secure" in cookie) is secure
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
@@ -125,8 +119,8 @@ def test_cookie_is_secure_behind_a_tls_proxy(index_dir, trust_proxy, proto, secu
 
 @pytest.mark.parametrize("headers", [{"Origin": "https://attacker.example"}, {"Origin": "null"},
                                      {"Sec-Fetch-Site": "cross-site"}])
-def test_admin_posts_from_another_site_are_refused(index_dir, headers):
-    client = _app(index_dir).test_client()
+def test_admin_posts_from_another_site_are_refused(index_dir, headers, make_app):
+    client = _app(make_app).test_client()
     response = client.post("/admin/login", data={"token": TOKEN}, headers=headers)
     assert response.status_code == 403 and "Set-Cookie" not in response.headers
     _sign_in(client, headers={"Origin": "http://localhost"})  # the test client's own origin
@@ -135,16 +129,16 @@ def test_admin_posts_from_another_site_are_refused(index_dir, headers):
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-def test_sessions_and_failures_are_shared_through_the_question_log_database(index_dir, tmp_path, request, engine):
+def test_sessions_and_failures_are_shared_through_the_question_log_database(index_dir, tmp_path, request, engine, make_app):
     """Two replicas (own index folders, one log database): a session from one works on the other."""
     shared = (str(tmp_path / "shared-log.sqlite") if engine == "sqlite"
               else request.getfixturevalue("postgres").new_database("admin_shared"))
-    replica_a = _app(index_dir, question_log=shared).test_client()
+    replica_a = _app(make_app, question_log=shared).test_client()
     other_index = tmp_path / "replica-b" / "index"
     import shutil
 
     shutil.copytree(index_dir, other_index)
-    replica_b = _app(other_index, question_log=shared).test_client()
+    replica_b = _app(make_app, index_dir=str(other_index), question_log=shared).test_client()
     session, _ = _sign_in(replica_a)
     replica_b.set_cookie("faqbot_admin", session, path="/admin")
     assert replica_b.get("/admin/report").status_code == 200
@@ -156,10 +150,10 @@ def test_sessions_and_failures_are_shared_through_the_question_log_database(inde
     assert codes == [403] * 5 + [429] * 2
 
 
-def test_admin_requests_fail_closed_when_the_database_is_down(index_dir, monkeypatch):
+def test_admin_requests_fail_closed_when_the_database_is_down(index_dir, monkeypatch, make_app):
     import sqlite3
 
-    app = _app(index_dir)
+    app = _app(make_app)
     client = app.test_client()
 
     def down(*args, **kwargs):

@@ -91,10 +91,8 @@ def test_health_reports_counts(client):
     assert data["built_at"].startswith("20")
 
 
-def test_no_index_is_a_503_with_a_sentence(tmp_path):
-    from faqbot import create_app
-
-    client = create_app({"index_dir": str(tmp_path / "none")}).test_client()
+def test_no_index_is_a_503_with_a_sentence(make_app, tmp_path):
+    client = make_app(index_dir=str(tmp_path / "none")).test_client()
     response = client.post("/api/ask", json={"question": "refund"})
     assert response.status_code == 503
     assert "faqbot index" in response.get_json()["error"]

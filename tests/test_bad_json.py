@@ -15,19 +15,15 @@ BROKEN = b'{"question": "refund"'
 API_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
 
 
-def _make_app(index_dir, **overrides):
-    from faqbot import create_app
-
-    app = create_app({"index_dir": str(index_dir), "semantic": False, **overrides})
-    app.testing = True
-    return app
+def _make_app(make_app, **overrides):
+    return make_app(**{"semantic": False, **overrides})
 
 
 @pytest.mark.parametrize("path", ["/api/ask", "/api/feedback", "/api/reindex"])
 @pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT, BROKEN, b"\xff\xfe{", b"[" * 16000],
                          ids=["deep-list", "deep-object", "cut-short", "not-utf8", "unclosed"])
-def test_unparseable_body_is_a_400_json_error_on_every_post(index_dir, path, body):
-    client = _make_app(index_dir, admin_token="s3cret-admin-token-0123").test_client()
+def test_unparseable_body_is_a_400_json_error_on_every_post(index_dir, path, body, make_app):
+    client = _make_app(make_app, admin_token="s3cret-admin-token-0123").test_client()
     headers = {"Content-Type": "application/json", "Authorization": "Bearer s3cret-admin-token-0123"}
     response = client.post(path, data=body, headers=headers)
     assert response.status_code == 400, response.data[:300]
@@ -36,16 +32,16 @@ def test_unparseable_body_is_a_400_json_error_on_every_post(index_dir, path, bod
         assert response.headers[key] == value
 
 
-def test_chunked_deep_body_is_a_400(index_dir):
-    client = _make_app(index_dir).test_client()
+def test_chunked_deep_body_is_a_400(index_dir, make_app):
+    client = _make_app(make_app).test_client()
     response = client.post("/api/ask", input_stream=io.BytesIO(DEEP), environ_overrides={"wsgi.input_terminated": True},
                            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
     assert response.status_code == 400
     assert "nested too deeply" in response.get_json()["error"]
 
 
-def test_bad_bodies_count_against_the_rate_limit(index_dir):
-    client = _make_app(index_dir, rate_limit=2).test_client()
+def test_bad_bodies_count_against_the_rate_limit(index_dir, make_app):
+    client = _make_app(make_app, rate_limit=2).test_client()
     codes = [client.post("/api/ask", data=DEEP, content_type="application/json").status_code for _ in range(3)]
     assert codes == [400, 400, 429]
 

@@ -15,7 +15,9 @@ from faqbot.text import analyze as analyzer
 from faqbot.index.store import FIELDS, Index
 from faqbot.index.writer import IndexWriter
 from faqbot.model import Passage
-from faqbot.index.pipeline import index_paths, passage_tokens
+from faqbot.index.pipeline import passage_tokens
+
+from faqbot.index.incremental import index_sources
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS = ("the refunds refund refunding it's don't Café café naïve ﬁle x" + "y" * 45 + " über straße 42 a_b "
@@ -117,7 +119,7 @@ def test_analyze_with_a_word_table_equals_stemming(tmp_path, monkeypatch):
 
 
 def test_a_question_on_indexed_words_needs_no_stemmer_import(corpus_dir, tmp_path):
-    index_paths([corpus_dir], tmp_path / "ix")
+    index_sources([corpus_dir], tmp_path / "ix")
     code = (
         "import sys; from faqbot.index.store import Index; from faqbot.search.lexical import search; "
         f"ix = Index.load({str(tmp_path / 'ix')!r}); search(ix, 'How long does a refund take?', 5); "

@@ -85,12 +85,9 @@ def test_report_retention_and_grouping_are_the_same_on_both_engines(postgres, tm
     assert set(sqlite_report["unanswered"][0]["variants"]) == {"how much is delivery", "how much does delivery cost"}
 
 
-def test_admin_page_reads_the_postgresql_log(postgres, index_dir):
-    from faqbot import create_app
-
+def test_admin_page_reads_the_postgresql_log(postgres, make_app):
     url = postgres.new_database("admin_page")
-    app = create_app({"index_dir": str(index_dir), "semantic": False, "question_log": url, "admin_token": TOKEN,
-                      "rate_limit": 0})
+    app = make_app(semantic=False, question_log=url, admin_token=TOKEN, rate_limit=0)
     client = app.test_client()
     assert client.post("/api/ask", json={"question": "how long does a refund take"}).status_code == 200
     page = client.get("/admin/report?since=7d&format=json", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -233,12 +230,12 @@ class Replica:
 
 @pytest.fixture(scope="module")
 def cluster(postgres, redis_server, tmp_path_factory):
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
     from tests.conftest import write_sample_articles
 
     root = tmp_path_factory.mktemp("cluster")
     corpus = write_sample_articles(root / "articles")
-    index_paths([corpus], root / "built-index")
+    index_sources([corpus], root / "built-index")
     url = postgres.new_database("replicas")
     env = {"FAQBOT_QUESTION_LOG": url, "FAQBOT_RATE_LIMIT_STORAGE": redis_server.url, "FAQBOT_RATE_LIMIT": "6"}
     replicas = [Replica(name, root / name, root / "built-index", corpus, env) for name in ("a", "b")]

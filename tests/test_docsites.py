@@ -208,9 +208,9 @@ def test_headings_keep_the_target_of_their_permalink():
 def test_a_glossary_term_answers_what_is_it(tmp_path):
     from faqbot.search.answer import AnswerSettings, ask
     from faqbot.index.store import Index
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
 
-    index_paths([SITES], tmp_path / "ix", BASE)
+    index_sources([SITES], tmp_path / "ix", BASE)
     answer = ask(Index.load(tmp_path / "ix"), "What is a widget tree?", settings=AnswerSettings(embedder=None))
     assert answer["answer"]["section"] == "widget tree"
     assert answer["answer"]["link"] == BASE + "sphinx/ref/glossary.html#term-widget-tree"

@@ -7,15 +7,15 @@ import json
 import pytest
 
 from faqbot.serve.limits import COUNTED
-from faqbot.serve.web import FastAsk, create_app
+from faqbot.serve.web import FastAsk
 
 
-def _apps(index_dir, tmp_path, **overrides):
+def _apps(make_app, tmp_path, **overrides):
     """The app as served (with FastAsk) and the same app answering through Flask only."""
-    settings = {"index_dir": str(index_dir), "question_log": str(tmp_path / "q.sqlite"), **overrides}
-    fast = create_app(settings)
+    settings = {"question_log": str(tmp_path / "q.sqlite"), **overrides}
+    fast = make_app(**settings)
     assert isinstance(fast.wsgi_app, FastAsk)
-    flask_only = create_app({**settings, "question_log": str(tmp_path / "q2.sqlite")})
+    flask_only = make_app(**{**settings, "question_log": str(tmp_path / "q2.sqlite")})
     flask_only.wsgi_app = flask_only.wsgi_app.wsgi_app
     return fast, flask_only
 
@@ -56,15 +56,15 @@ REQUESTS = [
 
 
 @pytest.mark.parametrize("kwargs", REQUESTS, ids=range(len(REQUESTS)))
-def test_fast_path_answers_exactly_like_flask(index_dir, tmp_path, kwargs):
-    fast, flask_only = _apps(index_dir, tmp_path)
+def test_fast_path_answers_exactly_like_flask(index_dir, tmp_path, kwargs, make_app):
+    fast, flask_only = _apps(make_app, tmp_path)
     got = _normalised(fast.test_client().post("/api/ask", **kwargs))
     expected = _normalised(flask_only.test_client().post("/api/ask", **kwargs))
     assert got == expected
 
 
-def test_fast_path_headers_follow_the_index_version_and_the_hooks(index_dir, tmp_path):
-    fast, flask_only = _apps(index_dir, tmp_path)
+def test_fast_path_headers_follow_the_index_version_and_the_hooks(index_dir, tmp_path, make_app):
+    fast, flask_only = _apps(make_app, tmp_path)
     response = fast.test_client().post("/api/ask", json={"question": "refund"})
     assert response.headers["X-Faqbot-Index-Version"] == fast.extensions["faqbot.live"].current().version
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
@@ -79,18 +79,18 @@ def test_fast_path_headers_follow_the_index_version_and_the_hooks(index_dir, tmp
     assert fast.test_client().post("/api/ask", json={"question": "refund"}).headers["X-Added"] == "yes"
 
 
-def test_fast_path_logs_each_question_once(index_dir, tmp_path):
+def test_fast_path_logs_each_question_once(index_dir, tmp_path, make_app):
     from faqbot.ops.qlog import QuestionLog
 
-    fast, _ = _apps(index_dir, tmp_path)
+    fast, _ = _apps(make_app, tmp_path)
     client = fast.test_client()
     client.post("/api/ask", json={"question": "How long does a refund take?"})
     client.post("/api/ask", json={"question": ""})  # 400: not logged
     assert [r["question"] for r in QuestionLog(tmp_path / "q.sqlite").rows()] == ["How long does a refund take?"]
 
 
-def test_rate_limit_counts_each_request_once_on_either_path(index_dir, tmp_path):
-    fast, _ = _apps(index_dir, tmp_path, rate_limit=4)
+def test_rate_limit_counts_each_request_once_on_either_path(index_dir, tmp_path, make_app):
+    fast, _ = _apps(make_app, tmp_path, rate_limit=4)
     client = fast.test_client()
     codes = [client.post("/api/ask", json={"question": "refund"}).status_code,
              client.post("/api/ask", json={"question": ""}).status_code,  # counted by the fast path, answered by Flask
@@ -105,14 +105,14 @@ def test_rate_limit_counts_each_request_once_on_either_path(index_dir, tmp_path)
     assert COUNTED not in refused.request.environ
 
 
-def test_no_index_goes_to_flask_for_the_503(tmp_path):
-    app = create_app({"index_dir": str(tmp_path / "none"), "question_log": str(tmp_path / "q.sqlite")})
+def test_no_index_goes_to_flask_for_the_503(make_app, tmp_path):
+    app = make_app(index_dir=str(tmp_path / "none"), question_log=str(tmp_path / "q.sqlite"))
     response = app.test_client().post("/api/ask", json={"question": "refund"})
     assert response.status_code == 503 and "error" in response.get_json()
 
 
-def test_well_formed_questions_never_reach_flask_and_the_rest_do(index_dir, tmp_path):
-    fast, _ = _apps(index_dir, tmp_path)
+def test_well_formed_questions_never_reach_flask_and_the_rest_do(index_dir, tmp_path, make_app):
+    fast, _ = _apps(make_app, tmp_path)
     middleware, reached = fast.wsgi_app, []
     flask_app = middleware.wsgi_app
     middleware.wsgi_app = lambda environ, start_response: reached.append(environ["PATH_INFO"]) or flask_app(environ, start_response)

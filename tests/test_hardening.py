@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import time
 
 import hypothesis
 import pytest
@@ -16,19 +17,11 @@ ASK = {"question": "how long does a refund take?"}
 FEEDBACK = {"question": "how long does a refund take?", "passage_id": "refunds#2", "helpful": True}
 
 
-def make_app(index_dir, **overrides):
-    from faqbot import create_app
-
-    app = create_app({"index_dir": str(index_dir), **overrides})
-    app.testing = True
-    return app
-
-
 # Rate limit ------------------------------------------------------------------------------------
 
 
-def test_rate_limit_answers_429_with_retry_after_and_a_sentence(index_dir):
-    client = make_app(index_dir, rate_limit=3).test_client()
+def test_rate_limit_answers_429_with_retry_after_and_a_sentence(index_dir, make_app):
+    client = make_app(rate_limit=3).test_client()
     for _ in range(3):
         assert client.post("/api/ask", json=ASK).status_code == 200
     response = client.post("/api/ask", json=ASK)
@@ -39,8 +32,8 @@ def test_rate_limit_answers_429_with_retry_after_and_a_sentence(index_dir):
     assert set(response.get_json()) == {"error"}
 
 
-def test_rate_limit_is_per_client_and_covers_feedback(index_dir):
-    client = make_app(index_dir, rate_limit=2).test_client()
+def test_rate_limit_is_per_client_and_covers_feedback(index_dir, make_app):
+    client = make_app(rate_limit=2).test_client()
     first, second = {"REMOTE_ADDR": "198.51.100.1"}, {"REMOTE_ADDR": "198.51.100.2"}
     assert client.post("/api/ask", json=ASK, environ_base=first).status_code == 200
     assert client.post("/api/feedback", json=FEEDBACK, environ_base=first).status_code == 204
@@ -52,22 +45,22 @@ def test_rate_limit_is_per_client_and_covers_feedback(index_dir):
     assert client.get("/api/starters", environ_base=first).status_code == 200
 
 
-def test_rate_limit_zero_turns_it_off(index_dir):
-    app = make_app(index_dir, rate_limit=0)
+def test_rate_limit_zero_turns_it_off(index_dir, make_app):
+    app = make_app(rate_limit=0)
     client = app.test_client()
     assert "faqbot.limiter" not in app.extensions
     assert all(client.post("/api/ask", json=ASK).status_code == 200 for _ in range(70))
 
 
-def test_default_rate_limit_is_60_a_minute(index_dir):
-    client = make_app(index_dir, log_questions=False).test_client()
+def test_default_rate_limit_is_60_a_minute(index_dir, make_app):
+    client = make_app(log_questions=False).test_client()
     codes = [client.post("/api/ask", json={"question": "refund", "top_k": 1}).status_code for _ in range(61)]
     assert codes == [200] * 60 + [429]
 
 
 @pytest.mark.parametrize("trust_proxy, blocked_second", [(False, True), (True, False)])
-def test_forwarded_for_counts_only_behind_a_trusted_proxy(index_dir, trust_proxy, blocked_second):
-    client = make_app(index_dir, rate_limit=1, trust_proxy=trust_proxy).test_client()
+def test_forwarded_for_counts_only_behind_a_trusted_proxy(index_dir, trust_proxy, blocked_second, make_app):
+    client = make_app(rate_limit=1, trust_proxy=trust_proxy).test_client()
     a = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1"}
     b = {"X-Forwarded-For": "203.0.113.8"}
     assert client.post("/api/ask", json=ASK, headers=a).status_code == 200
@@ -87,8 +80,8 @@ def test_window_rolls_over_and_retry_after_counts_down(tmp_path):
     assert limiter.hit("a") is None
 
 
-def _hammer(path, count, queue):
-    limiter = RateLimiter(path, 60)
+def _hammer(path, count, queue, now):
+    limiter = RateLimiter(path, 60, now=lambda: now)  # one minute window for both processes, however slow they start
     queue.put(sum(limiter.hit("same-client") is not None for _ in range(count)))
 
 
@@ -98,7 +91,8 @@ def test_rate_limit_counts_are_shared_by_worker_processes(tmp_path):
     RateLimiter(path, 60)
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    workers = [ctx.Process(target=_hammer, args=(path, 50, queue)) for _ in range(2)]
+    middle = time.time() // 60 * 60 + 30
+    workers = [ctx.Process(target=_hammer, args=(path, 50, queue, middle)) for _ in range(2)]
     for w in workers:
         w.start()
     refused = queue.get(timeout=60) + queue.get(timeout=60)
@@ -107,8 +101,8 @@ def test_rate_limit_counts_are_shared_by_worker_processes(tmp_path):
     assert refused == 40
 
 
-def test_no_ip_address_is_stored(index_dir, tmp_path):
-    app = make_app(index_dir, rate_limit=5, trust_proxy=True)
+def test_no_ip_address_is_stored(index_dir, tmp_path, make_app):
+    app = make_app(rate_limit=5, trust_proxy=True)
     client = app.test_client()
     for _ in range(3):
         client.post("/api/ask", json=ASK, headers={"X-Forwarded-For": "203.0.113.77"})
@@ -159,8 +153,8 @@ def test_api_responses_get_security_headers(client, method, path, body):
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
-def test_rate_limited_answer_keeps_cors_for_the_widget(index_dir):
-    client = make_app(index_dir, rate_limit=1).test_client()
+def test_rate_limited_answer_keeps_cors_for_the_widget(index_dir, make_app):
+    client = make_app(rate_limit=1).test_client()
     origin = {"Origin": "http://localhost:5173"}
     client.post("/api/ask", json=ASK, headers=origin)
     response = client.post("/api/ask", json=ASK, headers=origin)
@@ -202,8 +196,8 @@ def test_openapi_document_lists_every_api_endpoint(app, client):
 
 
 @pytest.fixture
-def api_schema(index_dir):
-    app = make_app(index_dir, rate_limit=0)
+def api_schema(index_dir, make_app):
+    app = make_app(rate_limit=0)
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 

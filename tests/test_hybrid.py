@@ -100,10 +100,10 @@ def test_codes_are_made_for_an_index_built_without_them(monkeypatch):
 def test_semantic_index_stores_codes_and_finds_passages_without_shared_words(tmp_path, corpus_dir):
     from faqbot.search.answer import AnswerSettings, ask
     from faqbot.index.embed import load_embedder
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
 
     embedder = load_embedder()
-    index_paths([corpus_dir], tmp_path / "ix", embedder=embedder)
+    index_sources([corpus_dir], tmp_path / "ix", embedder=embedder)
     index = Index.load(tmp_path / "ix")
     assert index.arrays["question_codes"].shape == (index.n_passages, 48)
     assert index.arrays["vector_codes"].dtype == np.uint8

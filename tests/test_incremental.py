@@ -11,7 +11,6 @@ from faqbot.cli import cli
 from faqbot.index.incremental import index_sources
 from faqbot.index.lock import BuildLock
 from faqbot.index.store import Index
-from faqbot.index.pipeline import index_paths
 
 EXTRA = """# Cycling to work
 
@@ -52,7 +51,7 @@ def test_incremental_index_equals_full_rebuild(corpus_dir, tmp_path):
 
     report = index_sources([corpus_dir], tmp_path / "inc")
     full = index_sources([corpus_dir], tmp_path / "full", full=True)
-    plain = index_paths([corpus_dir], tmp_path / "plain")
+    plain = index_sources([corpus_dir], tmp_path / "plain")
 
     assert (report.read, report.reused, report.removed) == (2, 3, 1)  # refunds + cycling read; gardening gone
     assert [(s.path, s.reason) for s in report.skipped] == [(str(corpus_dir / "broken.txt"), "binary file")]

@@ -7,7 +7,7 @@ import pytest
 from faqbot.search.answer import ask
 from faqbot.errors import IndexInvalid, IndexMissing
 from faqbot.index.store import Index
-from faqbot.index.pipeline import index_paths
+from faqbot.index.incremental import index_sources
 
 
 class Crash(Exception):
@@ -16,7 +16,7 @@ class Crash(Exception):
 
 def test_interrupted_build_leaves_the_previous_index_loadable(corpus_dir, tmp_path):
     path = tmp_path / "ix"
-    index_paths([corpus_dir], path)
+    index_sources([corpus_dir], path)
     before = Index.load(path).version
     (corpus_dir / "new.md").write_text("# New\n\nA brand new article about pineapples.\n")
     for step in ("field:body", "arrays", "passages", "renamed"):
@@ -25,12 +25,12 @@ def test_interrupted_build_leaves_the_previous_index_loadable(corpus_dir, tmp_pa
                 raise Crash(at)
 
         with pytest.raises(Crash):
-            index_paths([corpus_dir], path, crash_hook=hook)
+            index_sources([corpus_dir], path, crash_hook=hook)
         index = Index.load(path)
         assert index.version == before
         assert ask(index, "how long does a refund take")["answer"]["question"] == "How long does a refund take?"
         assert ask(index, "pineapples")["answer"] is None
-    index_paths([corpus_dir], path)
+    index_sources([corpus_dir], path)
     assert ask(Index.load(path), "pineapples")["answer"]["title"] == "New"
     assert not list((path / "data").glob(".build-*"))
 
@@ -38,7 +38,7 @@ def test_interrupted_build_leaves_the_previous_index_loadable(corpus_dir, tmp_pa
 def test_old_versions_are_pruned(corpus_dir, tmp_path):
     path = tmp_path / "ix"
     for _ in range(4):
-        index_paths([corpus_dir], path)
+        index_sources([corpus_dir], path)
     assert len(list((path / "data").iterdir())) == 2
 
 

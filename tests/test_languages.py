@@ -6,7 +6,7 @@ from faqbot.text.analyze import analyze, words
 from faqbot.search.answer import ask
 from faqbot.ingest.extract import extract_passages, is_faq_heading, is_question
 from faqbot.index.store import Index
-from faqbot.index.pipeline import index_paths
+from faqbot.index.incremental import index_sources
 from faqbot.ingest.read_markdown import read_markdown
 
 
@@ -100,7 +100,7 @@ def mixed_index(tmp_path):
     _write(src, "cancel-de", "de", "Sie können Ihren Vertrag jederzeit schriftlich kündigen.\n\n"
            "Die Lieferung dauert drei Werktage innerhalb des Landes.")
     _write(src, "cancel-zh", "zh", "您可以随时以书面形式取消合同。\n\n国内送货需要三个工作日。")
-    index_paths([src], tmp_path / "index")
+    index_sources([src], tmp_path / "index")
     return Index.load(tmp_path / "index")
 
 

@@ -55,11 +55,9 @@ def test_weights_that_differ_are_refused_with_a_sentence(monkeypatch, caplog, ta
 
 
 @needs_model
-def test_server_with_refused_weights_answers_lexically(monkeypatch, tampered_model, fresh_cache, index_dir):
-    from faqbot import create_app
-
+def test_server_with_refused_weights_answers_lexically(monkeypatch, tampered_model, fresh_cache, make_app):
     monkeypatch.setattr(embed, "_model_dir", lambda: tampered_model)
-    app = create_app({"index_dir": str(index_dir), "semantic": True})
+    app = make_app(semantic=True)
     assert app.extensions["faqbot.answer_settings"].embedder is None
     response = app.test_client().post("/api/ask", json={"question": "how long does a refund take?"})
     assert response.status_code == 200

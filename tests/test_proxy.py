@@ -12,17 +12,13 @@ from tests.test_server import _serve, _stop
 ASK = {"question": "how long does a refund take?"}
 
 
-def _client(index_dir, **overrides):
-    from faqbot import create_app
-
-    app = create_app({"index_dir": str(index_dir), "semantic": False, "log_questions": False, **overrides})
-    app.testing = True
-    return app.test_client()
+def _client(make_app, **overrides):
+    return make_app(**{"semantic": False, "log_questions": False, **overrides}).test_client()
 
 
-def test_spoofed_first_hops_do_not_escape_the_rate_limit(index_dir):
+def test_spoofed_first_hops_do_not_escape_the_rate_limit(index_dir, make_app):
     """nginx appends the real address: ten requests with a changing first hop are one client."""
-    client = _client(index_dir, rate_limit=5, trust_proxy=True)
+    client = _client(make_app, rate_limit=5, trust_proxy=True)
     codes = [client.post("/api/ask", json=ASK, headers={"X-Forwarded-For": f"10.9.8.{i}, 203.0.113.50"}).status_code
              for i in range(10)]
     assert codes == [200] * 5 + [429] * 5
@@ -36,10 +32,10 @@ def test_spoofed_first_hops_do_not_escape_the_rate_limit(index_dir):
     (2, "198.51.100.1, 198.51.100.2", "198.51.100.1"),  # a CDN then nginx
     (2, "198.51.100.2", "127.0.0.1"),                   # fewer hops than proxies: not trusted
 ])
-def test_client_address_is_counted_from_the_right(index_dir, hops, forwarded, client_is):
+def test_client_address_is_counted_from_the_right(index_dir, hops, forwarded, client_is, make_app):
     from faqbot.serve.limits import client_address
 
-    client = _client(index_dir, trust_proxy=hops, rate_limit=1)
+    client = _client(make_app, trust_proxy=hops, rate_limit=1)
     seen = []
     client.application.extensions["faqbot.limiter"].hit = seen.append  # records the client, allows the request
     client.post("/api/ask", json=ASK, headers={"X-Forwarded-For": forwarded}, environ_base={"REMOTE_ADDR": "127.0.0.1"})

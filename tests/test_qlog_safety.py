@@ -5,7 +5,6 @@ import csv
 import io
 import time
 
-from faqbot import create_app
 from faqbot.cli import cli
 from faqbot.ops.qlog import QuestionLog
 
@@ -63,8 +62,8 @@ def test_report_csv_cells_are_never_formulas(tmp_path, runner):
     assert [row[2] for row in csv.reader(io.StringIO(render_csv(report)))][1:] == ["'\t=1+1", "'@x"]
 
 
-def test_feedback_for_a_passage_not_in_the_index_is_refused(index_dir, tmp_path):
-    client = create_app({"index_dir": str(index_dir)}).test_client()
+def test_feedback_for_a_passage_not_in_the_index_is_refused(make_app, tmp_path):
+    client = make_app().test_client()
     response = client.post("/api/feedback", json={"question": "refund", "passage_id": "made-up#7", "helpful": False})
     assert response.status_code == 404
     assert response.get_json() == {
@@ -123,8 +122,8 @@ def test_retention_is_enforced_on_a_server_nobody_asks(tmp_path):
     assert log.rows() == []
 
 
-def test_email_addresses_and_card_numbers_are_masked_before_storing(index_dir, tmp_path):
-    client = create_app({"index_dir": str(index_dir)}).test_client()
+def test_email_addresses_and_card_numbers_are_masked_before_storing(make_app, tmp_path):
+    client = make_app().test_client()
     question = "refund to jane.doe+shop@example.co.uk for card 4111 1111 1111 1111 or 4111-1111-1111-1111?"
     client.post("/api/ask", json={"question": question})
     passage = client.post("/api/ask", json={"question": question}).get_json()["results"][0]["id"]

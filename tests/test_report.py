@@ -45,12 +45,8 @@ def log_path(tmp_path):
 
 
 @pytest.fixture
-def admin_app(index_dir, log_path):
-    from faqbot import create_app
-
-    app = create_app({"index_dir": str(index_dir), "question_log": str(log_path), "admin_token": TOKEN})
-    app.testing = True
-    return app
+def admin_app(make_app, log_path):
+    return make_app(question_log=str(log_path), admin_token=TOKEN)
 
 
 # --- the log --------------------------------------------------------------------------------------
@@ -102,10 +98,8 @@ def test_retention_deletes_old_rows(log_path):
     assert reopened.rows() == []
 
 
-def test_logging_switched_off_writes_nothing(index_dir, tmp_path):
-    from faqbot import create_app
-
-    app = create_app({"index_dir": str(index_dir), "log_questions": False})
+def test_logging_switched_off_writes_nothing(make_app, tmp_path):
+    app = make_app(log_questions=False)
     client = app.test_client()
     assert client.post("/api/ask", json={"question": "refund"}).status_code == 200
     assert client.post("/api/feedback", json={"question": "refund", "passage_id": "refunds#2",

@@ -2,9 +2,9 @@
 
 import pytest
 
-from faqbot import create_app
 from faqbot.ingest.crawl import normalise_url
-from faqbot.index.pipeline import index_paths, load_articles
+from faqbot.index.incremental import index_sources
+from faqbot.index.pipeline import load_articles
 
 UNSAFE = [
     "javascript:alert(document.domain)//",
@@ -37,7 +37,7 @@ def test_front_matter_http_urls_and_site_paths_are_kept(tmp_path, url):
     assert (article.url, article.notes) == (url, ())
 
 
-def test_api_never_serves_a_javascript_url_from_front_matter(tmp_path):
+def test_api_never_serves_a_javascript_url_from_front_matter(tmp_path, make_app):
     """The outside review's case: `url: javascript:...` came back as the answer's url and link."""
     folder = tmp_path / "site"
     folder.mkdir()
@@ -47,8 +47,8 @@ def test_api_never_serves_a_javascript_url_from_front_matter(tmp_path):
                                     "Returns are free within thirty days of the parcel reaching you.\n")
     for name in ("tea", "bikes", "plants"):
         (folder / f"{name}.md").write_text(f"# {name}\n\nAll about {name}: how to choose and care for {name}.\n")
-    index_paths([folder], tmp_path / "ix")
-    client = create_app({"index_dir": str(tmp_path / "ix")}).test_client()
+    index_sources([folder], tmp_path / "ix")
+    client = make_app(index_dir=str(tmp_path / "ix")).test_client()
     results = [r for question in ("how long do parcel lockers keep a parcel", "are returns free")
                for r in client.post("/api/ask", json={"question": question}).get_json()["results"]]
     by_title = {r["title"]: r for r in results}

@@ -137,16 +137,6 @@ def count_pairs(flat_terms: np.ndarray, lengths: np.ndarray, first_doc: int) -> 
     return docs, (keys >> shift).astype(np.int32), tf
 
 
-def postings_from_pairs(
-    docs: np.ndarray, terms: np.ndarray, tf: np.ndarray, doc_len: np.ndarray, n_terms: int,
-    k1: float = K1, b: float = B, epsilon: float = EPSILON,
-) -> Postings:
-    """BM25Okapi postings from (doc, term, tf) triples sorted by doc, and each document's length."""
-    order = np.argsort(terms, kind="stable")
-    chunk = (np.asarray(docs)[order], np.asarray(terms)[order], np.asarray(tf)[order])
-    return postings_from_chunks([chunk], doc_len, n_terms, k1, b, epsilon)
-
-
 def _runs(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and length of each run of equal values."""
     if not len(terms):

@@ -145,8 +145,9 @@ def index_sources(
     """Index files under paths and the pages of sitemaps / URL lists, reusing what did not change.
 
     full=True re-reads every source and sends no conditional requests (a page that fails still
-    keeps its cached passages), then refills the cache. The new version is published atomically,
-    like pipeline.index_paths, whose output it reproduces for files.
+    keeps its cached passages), then refills the cache. The new version is published atomically.
+    The one builder: `faqbot index`, the server, the re-index job, `faqbot eval`, the tests and the
+    benchmarks all build with it.
     """
     started = time.perf_counter()
     report = RefreshReport()

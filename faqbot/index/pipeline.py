@@ -1,8 +1,8 @@
-"""The indexing flow end to end: sources -> articles -> passages -> tokens -> published index."""
+"""Reading a folder without building an index: sources -> articles -> passages -> tokens (inspect, eval,
+benchmarks), the run report and the nothing-to-index error. The builder is faqbot.index.incremental."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -11,8 +11,6 @@ from ..text.analyze import analyze
 from ..errors import FaqbotError, SkipFile
 from ..ingest.extract import extract_passages
 from .store import FIELDS, index_text
-from .writer import IndexWriter
-from .vectors import embedding_texts, vector_arrays
 from ..model import Article, Passage
 from ..ingest.read import DEFAULT_BASE_URL, Skipped, find_sources, read_source
 
@@ -87,46 +85,3 @@ def nothing_to_index(named: list, skipped: list[Skipped]) -> FaqbotError:
     return FaqbotError(f"Nothing to index in {where} ({reasons}). The existing index is unchanged.")
 
 
-def index_paths(
-    paths: list[str | Path],
-    index_dir: str | Path,
-    base_url: str = DEFAULT_BASE_URL,
-    progress: Callable[[int, int], None] | None = None,
-    crash_hook=None,
-    embedder=None,
-    embed_progress: Callable[[int, int], None] | None = None,
-    url_style: str = "file",
-    default_lang: str = "",
-) -> IndexReport:
-    """Index every article under paths into index_dir (published atomically; the old index serves until then).
-
-    With an embedder (faqbot.index.embed), passages also get sentence embeddings for semantic reranking;
-    vectors of texts already embedded in the previous index are reused.
-    """
-    started = time.perf_counter()
-    report = IndexReport()
-    writer = IndexWriter(index_dir, crash_hook)
-    questions: list[str] = []
-    texts: list[str] = []
-    try:
-        for article_id, article in iter_articles(paths, base_url, report.skipped, progress, url_style, default_lang):
-            report.articles += 1
-            for passage in extract_passages(article, article_id):
-                writer.add_passage(passage, article.lang)
-                if embedder is not None:
-                    question, text = embedding_texts(passage)
-                    questions.append(question)
-                    texts.append(text)
-                if passage.kind == "faq":
-                    report.faq_pairs += 1
-                else:
-                    report.paragraphs += 1
-        if not report.articles:
-            raise nothing_to_index(paths, report.skipped)
-        extra_arrays, extra_manifest = vector_arrays(embedder, questions, texts, index_dir, embed_progress)
-    except BaseException:
-        writer.abort()
-        raise
-    report.version = writer.publish(report.articles, extra_arrays, extra_manifest).version
-    report.seconds = time.perf_counter() - started
-    return report

@@ -19,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from contextlib import contextmanager
 
 from flask import current_app, request
 
 from ..errors import FaqbotError
+from . import limits
 from .limits import WINDOW_SECONDS
 from ..ops.storage import Database
 
@@ -49,10 +49,13 @@ class AdminAuth:
     Fails closed: when its database cannot be reached, every admin request gets 503.
     """
 
-    def __init__(self, target, token: str, now=time.time):
+    def __init__(self, target, token: str, now=None):
         self.token = token
         self.db = Database(target)
         self._now = now
+
+    def _time(self) -> float:
+        return (self._now or limits.clock)()
 
     @contextmanager
     def _store(self):
@@ -66,7 +69,7 @@ class AdminAuth:
 
     def blocked(self, client: str) -> float | None:
         """Seconds until the client may try again after too many wrong tokens, or None."""
-        now = self._now()
+        now = self._time()
         window = int(now // WINDOW_SECONDS)
         with self._store() as db:
             rows = db.execute("SELECT count FROM admin_failures WHERE client = ? AND minute = ?",
@@ -79,7 +82,7 @@ class AdminAuth:
         """Compare in constant time; a wrong (or blank) token counts as one failure for the client."""
         ok = bool(given.strip()) and hmac.compare_digest(given.strip().encode("utf-8"), self.token.encode("utf-8"))
         if not ok:
-            window = int(self._now() // WINDOW_SECONDS)
+            window = int(self._time() // WINDOW_SECONDS)
             with self._store() as db, db.transaction() as tx:
                 tx.execute(_COUNT_FAILURE, (self._hmac(f"client:{client}"), window))
                 tx.execute("DELETE FROM admin_failures WHERE minute < ?", (window - 1,))
@@ -87,7 +90,7 @@ class AdminAuth:
 
     def start_session(self) -> str:
         """A new session id for the cookie (expired sessions are deleted on the way)."""
-        session, now = secrets.token_urlsafe(32), self._now()
+        session, now = secrets.token_urlsafe(32), self._time()
         with self._store() as db, db.transaction() as tx:
             tx.execute("DELETE FROM admin_sessions WHERE expires <= ?", (now,))
             tx.execute("INSERT INTO admin_sessions (key, expires) VALUES (?, ?)",
@@ -98,7 +101,7 @@ class AdminAuth:
         """True while the session was started with this token, has not expired and was not ended."""
         with self._store() as db:
             rows = db.execute("SELECT expires FROM admin_sessions WHERE key = ?", (self._hmac(f"session:{session}"),))
-        return bool(rows) and rows[0][0] > self._now()
+        return bool(rows) and rows[0][0] > self._time()
 
     def end_session(self, session: str) -> None:
         """Sign out: the session id stops working everywhere at once."""

@@ -36,6 +36,11 @@ COUNTED = "faqbot.rate_limit.retry_after"
 _NOT_COUNTED = object()
 WINDOW_SECONDS = 60
 
+
+def clock() -> float:
+    """The time the per-minute windows read (tests stop it mid-minute: tests/conftest.py)."""
+    return time.time()
+
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -63,7 +68,7 @@ RETURNING count
 class RateLimiter:
     """Counts requests per client per minute in one SQLite file (safe across threads and processes)."""
 
-    def __init__(self, path: str | Path, per_minute: int, now=time.time):
+    def __init__(self, path: str | Path, per_minute: int, now=None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.per_minute = per_minute
@@ -92,7 +97,7 @@ class RateLimiter:
 
     def hit(self, client: str) -> float | None:
         """Count one request; return None when allowed, else the seconds until the client may retry."""
-        now = self._now()
+        now = (self._now or clock)()
         window = int(now // WINDOW_SECONDS)
         db = self._connect()
         count = db.execute(_UPSERT, (self.key(client), window)).fetchone()[0]
@@ -122,7 +127,7 @@ WARN_EVERY = 60.0
 class RedisRateLimiter:
     """Counts requests per client per minute in Redis, shared by every replica; fails open."""
 
-    def __init__(self, url: str, per_minute: int, now=time.time):
+    def __init__(self, url: str, per_minute: int, now=None):
         try:
             import redis
         except ImportError:
@@ -148,7 +153,7 @@ class RedisRateLimiter:
 
     def hit(self, client: str) -> float | None:
         """Count one request; return None when allowed (or Redis is unreachable), else the seconds to wait."""
-        now = self._now()
+        now = (self._now or clock)()
         if time.monotonic() < self._down_until:
             return None
         window = int(now // WINDOW_SECONDS)

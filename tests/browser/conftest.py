@@ -57,7 +57,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def served(tmp_path_factory):
     """The faqbot app over the seed article plus a few others, on 127.0.0.1:<ephemeral port>."""
     from faqbot import create_app
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
 
     folder = tmp_path_factory.mktemp("browser-corpus")
     (folder / SEED.name).write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
@@ -67,7 +67,7 @@ def served(tmp_path_factory):
     for name, text in OTHER_LANGUAGES.items():
         (folder / name).write_text(text, encoding="utf-8")
     work = tmp_path_factory.mktemp("browser-index")
-    index_paths([folder], work / "index")
+    index_sources([folder], work / "index")
     app = create_app({"index_dir": str(work / "index"), "question_log": str(work / "questions.sqlite")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

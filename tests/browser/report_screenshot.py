@@ -80,14 +80,14 @@ def main() -> None:
     from faqbot.config import load_settings
     from faqbot.index.store import Index
     from faqbot.index.vectors import configured_embedder
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
     from faqbot.search.answer import AnswerSettings
     from tests.browser.conftest import ARGS, CHROMIUM
 
     with tempfile.TemporaryDirectory() as work:
         index_dir, log_path = Path(work) / "index", Path(work) / "questions.sqlite"
         settings = load_settings({"index_dir": str(index_dir)})
-        index_paths([REPO / "corpus"], index_dir, embedder=configured_embedder(settings))
+        index_sources([REPO / "corpus"], index_dir, embedder=configured_embedder(settings))
         fill_log(log_path, Index.load(index_dir), AnswerSettings.configured(settings), time.time())
         app = create_app({"index_dir": str(index_dir), "question_log": str(log_path), "admin_token": TOKEN})
         server = make_server("127.0.0.1", 0, app, threaded=True)

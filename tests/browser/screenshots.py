@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from faqbot import create_app  # noqa: E402
-from faqbot.index.pipeline import index_paths  # noqa: E402
+from faqbot.index.incremental import index_sources  # noqa: E402
 from tests.browser.conftest import ARGS, CHROMIUM  # noqa: E402
 from tests.conftest import SEED  # noqa: E402
 
@@ -31,7 +31,7 @@ def main() -> None:
     """Serve the demo page and save one screenshot per viewport into docs/."""
     with tempfile.TemporaryDirectory() as work:
         corpus = REPO / "corpus"
-        index_paths([corpus if any(corpus.glob("*.*")) else SEED], Path(work) / "index")
+        index_sources([corpus if any(corpus.glob("*.*")) else SEED], Path(work) / "index")
         app = create_app({"index_dir": str(Path(work) / "index"), "log_questions": False})
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -24,11 +24,11 @@ def admin_site(tmp_path_factory):
     from faqbot import create_app
     from faqbot.search.answer import AnswerSettings
     from faqbot.index.store import Index
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
 
     work = tmp_path_factory.mktemp("admin-report")
     folder = write_sample_articles(work / "articles")
-    index_paths([folder], work / "index")
+    index_sources([folder], work / "index")
     fill_log(work / "questions.sqlite", Index.load(work / "index"), AnswerSettings(), time.time(), days=5)
     app = create_app({"index_dir": str(work / "index"), "question_log": str(work / "questions.sqlite"),
                       "admin_token": TOKEN})
