@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from faqbot.search.answer import AnswerSettings, ask
 from faqbot.index.store import MAX_TERM_BYTES, Index
-from faqbot.index.pipeline import index_paths
+from faqbot.index.incremental import index_sources
 from faqbot.search.lexical import parse_query
 from faqbot.search.spelling import correct, indexed_neighbours, is_neighbour, neighbours
 from faqbot.index.spelling_table import DELETION_ARRAYS, deletion_arrays, deletion_keys
@@ -81,7 +81,7 @@ def test_corrections_and_answers_equal_the_plain_search(tmp_path):
     """On the sample corpus (and the dev articles when present): each question's correction and the
     whole ask() response are the same with the deletion table as without it."""
     folders = [REPO / "corpus"] + ([SHARED / "eval" / "articles"] if (SHARED / "eval" / "articles").is_dir() else [])
-    index_paths(folders, tmp_path / "ix")
+    index_sources(folders, tmp_path / "ix")
     index = Index.load(tmp_path / "ix")
     assert all(name in index.arrays for name in DELETION_ARRAYS)
     plain = Index.load(tmp_path / "ix")

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from faqbot.text.analyze import _WORD, normalize, token, words
 from faqbot.search.answer import AnswerSettings, ask, rank_passages
 from faqbot.index.store import Index
-from faqbot.index.pipeline import index_paths
+from faqbot.index.incremental import index_sources
 
 from .conftest import REPO, SHARED
 
@@ -23,7 +23,7 @@ def _plain_terms(wanted: set[str], language: str, texts: list[str]) -> list[str]
 def test_terms_and_results_equal_the_straightforward_code(tmp_path):
     folders = [REPO / "corpus"] + [p for p in (SHARED / "eval" / "articles", SHARED / "eval-multilingual" / "de")
                                    if p.is_dir()]
-    index_paths(folders, tmp_path / "ix")
+    index_sources(folders, tmp_path / "ix")
     index = Index.load(tmp_path / "ix")
     for i in range(index.n_passages):
         assert index.passage_dict(i) == index.passage(i).to_dict()
