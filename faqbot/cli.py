@@ -17,10 +17,7 @@ from .index.store import Index
 
 
 def _settings(ctx: click.Context, **overrides) -> Settings:
-    try:
-        return load_settings(overrides)
-    except FaqbotError as err:
-        raise click.ClickException(str(err)) from None
+    return load_settings(overrides)
 
 
 def _progress(label: str):
@@ -50,7 +47,17 @@ Shell completion (bash, zsh or fish), e.g. in ~/.bashrc:
 Settings come from faqbot.toml, then FAQBOT_<NAME> variables, then flags."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=COMPLETION_HELP)
+class FaqbotGroup(click.Group):
+    """The faqbot command: an expected problem (FaqbotError) anywhere in a command is one line on stderr, exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FaqbotError as err:
+            raise click.ClickException(str(err)) from None
+
+
+@click.group(cls=FaqbotGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=COMPLETION_HELP)
 @click.version_option(__version__, prog_name="faqbot")
 def cli():
     """faqbot: answer readers' questions from your articles.
@@ -96,8 +103,6 @@ def index(ctx, paths, index_dir, base_url, url_style, sitemaps, url_lists, full,
     try:
         report = refresh(settings, paths, sitemaps, url_lists, full, progress=_progress("Reading"),
                          crawl_progress=_progress("Fetching"), embed_progress=_progress("Embedding"))
-    except FaqbotError as err:
-        raise click.ClickException(str(err)) from None
     except OSError as err:  # a full disk or a read-only folder: the published index is untouched
         raise click.ClickException(
             f"Cannot write the index in {settings.index_dir}: {err.strerror or err}. The previous index is unchanged."
@@ -116,10 +121,7 @@ def index(ctx, paths, index_dir, base_url, url_style, sitemaps, url_lists, full,
 
 
 def _load_index(settings: Settings) -> Index:
-    try:
-        return Index.load(settings.index_dir)
-    except FaqbotError as err:
-        raise click.ClickException(str(err)) from None
+    return Index.load(settings.index_dir)
 
 
 @cli.command()
@@ -147,10 +149,7 @@ def ask(ctx, question, top_k, index_dir, as_json, log_it, lang):
     """
     settings = _settings(ctx, index_dir=index_dir)
     index = _load_index(settings)
-    try:
-        response = answer_question(index, question, top_k or settings.top_k, AnswerSettings.configured(settings), lang)
-    except FaqbotError as err:
-        raise click.ClickException(str(err)) from None
+    response = answer_question(index, question, top_k or settings.top_k, AnswerSettings.configured(settings), lang)
     if log_it:
         _question_log(settings).record_question(response["question"], response)
     if as_json:
@@ -180,10 +179,7 @@ def serve(ctx, host, port, workers, index_dir):
     settings = _settings(ctx, index_dir=index_dir, host=host, port=port, workers=workers)
     if not (Path(settings.index_dir) / "manifest.json").exists():
         click.echo(f"No index in {settings.index_dir}: indexing {', '.join(settings.sources)} first.")
-        try:
-            refresh(settings)  # the same build as `faqbot index`, so its cache serves the next re-index
-        except FaqbotError as err:
-            raise click.ClickException(str(err)) from None
+        refresh(settings)  # the same build as `faqbot index`, so its cache serves the next re-index
     _load_index(settings)
     run_server(settings)
 
@@ -207,11 +203,8 @@ def inspect(ctx, path, base_url, url_style, lang, as_json):
     from .index.pipeline import load_articles
 
     settings = _settings(ctx, base_url=base_url, url_style=url_style, lang=lang)
-    try:
-        articles, skipped = load_articles([path], settings.base_url, url_style=settings.url_style,
-                                          default_lang=settings.lang)
-    except FaqbotError as err:
-        raise click.ClickException(str(err)) from None
+    articles, skipped = load_articles([path], settings.base_url, url_style=settings.url_style,
+                                      default_lang=settings.lang)
     out = []
     for article_id, article in articles:
         passages = extract_passages(article, article_id)
@@ -380,11 +373,8 @@ def report(ctx, since, fmt, limit, log_path, index_dir):
     except FaqbotError:
         index = None  # titles are a nicety: report from the log alone
     now = time.time()
-    try:
-        data = build_report(settings.question_log_path, parse_since(since, now), now,
-                            embedder=configured_embedder(settings), index=index, limit=limit)
-    except FaqbotError as err:
-        raise click.ClickException(str(err)) from None
+    data = build_report(settings.question_log_path, parse_since(since, now), now,
+                        embedder=configured_embedder(settings), index=index, limit=limit)
     render = {"table": render_table, "csv": render_csv, "json": render_json}[fmt]
     click.echo(render(data), nl=fmt != "csv")
 

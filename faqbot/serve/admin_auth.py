@@ -115,6 +115,14 @@ def install(app, settings) -> None:
         if settings.admin_token else None
 
 
+def bearer_token(header: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header; "" for a missing header or another scheme.
+
+    The one reading of the header for the admin API (faqbot.serve.reindex) and the report page."""
+    scheme, _, given = header.partition(" ")
+    return given if scheme.lower() == "bearer" else ""
+
+
 def current() -> AdminAuth | None:
     """The running app's AdminAuth, or None when the admin surface is off."""
     return current_app.extensions.get("faqbot.admin")

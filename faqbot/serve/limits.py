@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import secrets
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 
-from ..ops.storage import describe
+from ..errors import ApiError
+from ..ops.storage import ThreadConnections, describe, open_sqlite
 
 LIMITED = {("POST", "/api/ask"), ("POST", "/api/feedback")}
 # WSGI environ key: the request was already counted (by web.FastAsk) with this result (None = allowed).
@@ -73,7 +72,7 @@ class RateLimiter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.per_minute = per_minute
         self._now = now
-        self._local = threading.local()
+        self._connections = ThreadConnections(lambda: open_sqlite(self.path))
         self._pruned_window = -1
         db = self._connect()
         db.executescript(SCHEMA)
@@ -81,15 +80,7 @@ class RateLimiter:
         self._salt = db.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0].encode()
 
     def _connect(self) -> sqlite3.Connection:
-        # A connection must not cross a fork: gunicorn forks workers after create_app ran.
-        db = getattr(self._local, "db", None)
-        if db is None or self._local.pid != os.getpid():
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # losing the last counts in a power cut is fine
-            db.execute("PRAGMA busy_timeout=10000")
-            self._local.db, self._local.pid = db, os.getpid()
-        return db
+        return self._connections.get()[0]
 
     def key(self, client: str) -> str:
         """The stored form of a client address: a salted hash, so the file holds no IP address."""
@@ -223,11 +214,8 @@ def install(app: Flask, settings) -> None:
             if retry_after is None:
                 return None
             seconds = math.ceil(retry_after)
-            response = jsonify({"error": f"Too many requests: the limit is {limiter.per_minute} a minute. "
-                                         f"Try again in {seconds} seconds."})
-            response.status_code = 429
-            response.headers["Retry-After"] = str(seconds)
-            return response
+            raise ApiError(f"Too many requests: the limit is {limiter.per_minute} a minute. Try again in {seconds} seconds.",
+                           429, {"Retry-After": str(seconds)})
 
     page = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin"),
             ("Content-Security-Policy", PAGE_CSP), ("X-Frame-Options", "DENY"))

@@ -28,11 +28,13 @@ from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 
 from . import admin_auth
 from ..config import Settings
+from ..errors import ApiError
 from .limits import client_address
 from ..index.lock import is_locked
 from .jobs import JobStore, now_iso, settings_json
 
 VERSION_HEADER = "X-Faqbot-Index-Version"
+JOBS_DOWN = "The job database (the question log) cannot be reached; try again later."
 log = logging.getLogger("faqbot")
 
 admin = Blueprint("admin", __name__)
@@ -114,14 +116,14 @@ def _authorize():
     wait = auth.blocked(client)
     if wait is not None:
         seconds = math.ceil(wait)
-        return (jsonify({"error": f"Too many wrong admin tokens from your address. Try again in {seconds} seconds."}),
-                429, {"Retry-After": str(seconds)})
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        return (jsonify({"error": "This needs an admin token: send 'Authorization: Bearer <token>'."}), 401,
-                {"WWW-Authenticate": 'Bearer realm="faqbot admin"'})
+        raise ApiError(f"Too many wrong admin tokens from your address. Try again in {seconds} seconds.", 429,
+                       {"Retry-After": str(seconds)})
+    given = admin_auth.bearer_token(request.headers.get("Authorization", ""))
+    if not given.strip():
+        raise ApiError("This needs an admin token: send 'Authorization: Bearer <token>'.", 401,
+                       {"WWW-Authenticate": 'Bearer realm="faqbot admin"'})
     if not auth.check_token(given, client):
-        return jsonify({"error": "The admin token is not valid."}), 403
+        raise ApiError("The admin token is not valid.", 403)
     return None
 
 
@@ -132,15 +134,15 @@ def api_reindex():
     if request.get_data(cache=True):
         data = request.get_json(silent=True)
         if not isinstance(data, dict) or not isinstance(data.get("full", False), bool):
-            return jsonify({"error": "The body must be empty or a JSON object like {\"full\": true}."}), 400
+            raise ApiError("The body must be empty or a JSON object like {\"full\": true}.")
         full = data.get("full", False)
     try:
         job = _jobs().start(full)
     except _jobs().store.db.errors as err:
         log.warning("faqbot: cannot start a re-index: %s", err)
-        return jsonify({"error": "The job database (the question log) cannot be reached; try again later."}), 503
+        raise ApiError(JOBS_DOWN, 503) from None
     if job is None:
-        return jsonify({"error": "A re-index is already running; see GET /api/reindex/status."}), 409
+        raise ApiError("A re-index is already running; see GET /api/reindex/status.", 409)
     return jsonify(job), 202, {"Location": "/api/reindex/status"}
 
 
@@ -151,7 +153,7 @@ def api_reindex_status():
         job = _jobs().status()
     except _jobs().store.db.errors as err:
         log.warning("faqbot: cannot read the re-index status: %s", err)
-        return jsonify({"error": "The job database (the question log) cannot be reached; try again later."}), 503
+        raise ApiError(JOBS_DOWN, 503) from None
     return jsonify(job if job is not None else {"job": None, "state": "none"})
 
 

@@ -41,10 +41,7 @@ def _check(auth: admin_auth.AdminAuth) -> str:
     """"ok", "missing" or "wrong": the bearer header first, then the session cookie."""
     header = request.headers.get("Authorization", "")
     if header:
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer":
-            given = ""  # counted as a wrong token
-        return "ok" if auth.check_token(given, client_address()) else "wrong"
+        return "ok" if auth.check_token(admin_auth.bearer_token(header), client_address()) else "wrong"
     session = request.cookies.get(COOKIE)
     if not session or not auth.session_valid(session):
         return "missing"  # an expired or ended session just signs in again

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from . import admin_auth, limits, openapi, reindex
 from ..search.answer import AnswerSettings, ask
 from ..config import Settings, load_settings
-from ..errors import BadQuestion, FaqbotError
+from ..errors import ApiError, BadQuestion, FaqbotError, error_body
 from .live import LiveIndex
 from ..ops.qlog import QuestionLog
 from .pages import pages
@@ -30,14 +30,6 @@ def _live() -> LiveIndex:
 
 def _settings() -> Settings:
     return current_app.extensions["faqbot.settings"]
-
-
-class ApiError(Exception):
-    """An error answered as JSON {"error": sentence} with a status code."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
 
 
 def _index():
@@ -314,20 +306,21 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         response.headers.add("Vary", "Origin")
         return response
 
+    # Every error an API request meets is answered here, as JSON error_body() with its status.
     @app.errorhandler(ApiError)
     def api_error(err: ApiError):
-        return jsonify({"error": str(err)}), err.status
+        return jsonify(error_body(str(err))), err.status, err.headers
 
     @app.errorhandler(FaqbotError)
     def faqbot_error(err: FaqbotError):
-        return jsonify({"error": str(err)}), 503
+        return jsonify(error_body(str(err))), 503
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         if request.path.startswith("/api/"):
             message = {413: f"The request body is too large (limit {MAX_BODY_BYTES // 1024} KiB)."}.get(
                 err.code, err.description or err.name)
-            return jsonify({"error": message}), err.code
+            return jsonify(error_body(message)), err.code
         return err
 
     return app
