@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .search.answer import AnswerSettings, ask as answer_question
-from .config import Settings, load_settings
+from .config import Settings, default_help, load_settings
 from .errors import FaqbotError
 from .index.store import Index
 
@@ -74,10 +74,10 @@ def cli():
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--index", "index_dir", metavar="DIR", help="Index directory [default: .faqbot/index, or FAQBOT_INDEX_DIR].")
-@click.option("--base-url", metavar="URL", help="URL prefix for articles without their own URL [default: /articles/].")
+@click.option("--index", "index_dir", metavar="DIR", help=f"Index directory {default_help('index_dir')[:-1]}, or FAQBOT_INDEX_DIR].")
+@click.option("--base-url", metavar="URL", help=f"URL prefix for articles without their own URL {default_help('base_url')}.")
 @click.option("--url-style", type=click.Choice(["file", "pretty"]),
-              help="URLs of HTML files: guide.html (file) or guide (pretty) [default: file].")
+              help=f"URLs of HTML files: guide.html (file) or guide (pretty) {default_help('url_style')}.")
 @click.option("--sitemap", "sitemaps", multiple=True, metavar="URL", help="Index the pages of this sitemap (repeatable).")
 @click.option("--urls", "url_lists", multiple=True, metavar="FILE", help="Index the pages listed in FILE, one URL a line.")
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of re-reading only new or changed sources.")
@@ -126,7 +126,7 @@ def _load_index(settings: Settings) -> Index:
 
 @cli.command()
 @click.argument("question")
-@click.option("--top", "top_k", type=click.IntRange(1, 50), default=None, help="How many passages to show [default: 5].")
+@click.option("--top", "top_k", type=click.IntRange(1, 50), default=None, help=f"How many passages to show {default_help('top_k')}.")
 @click.option("--index", "index_dir", metavar="DIR", help="Index directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the API's JSON response.")
 @click.option("--log", "log_it", is_flag=True, help="Record the question in the question log [default: off].")
@@ -161,9 +161,9 @@ def ask(ctx, question, top_k, index_dir, as_json, log_it, lang):
 
 
 @cli.command()
-@click.option("--host", default=None, help="Interface to listen on [default: 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port [default: 8000].")
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Server processes [default: 2].")
+@click.option("--host", default=None, help=f"Interface to listen on {default_help('host')}.")
+@click.option("--port", type=int, default=None, help=f"Port {default_help('port')}.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help=f"Server processes {default_help('workers')}.")
 @click.option("--index", "index_dir", metavar="DIR", help="Index directory.")
 @click.pass_context
 def serve(ctx, host, port, workers, index_dir):
@@ -299,7 +299,7 @@ def _question_log(settings: Settings):
 
 
 @cli.command(short_help="Interactive question-and-answer session for support staff.")
-@click.option("--top", "top_k", type=click.IntRange(1, 50), default=None, help="Passages fetched per question [default: 5].")
+@click.option("--top", "top_k", type=click.IntRange(1, 50), default=None, help=f"Passages fetched per question {default_help('top_k')}.")
 @click.option("--index", "index_dir", metavar="DIR", help="Index directory.")
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
               help="History file [default: chat_history beside the question log].")

@@ -286,3 +286,43 @@ def markdown_table() -> str:
         allowed = spec.describe().replace(" (comma-separated in the environment)", "")
         rows.append(f"| `{spec.name}` | `{spec.env}` | {shown} | {allowed} | {spec.help} |")
     return "\n".join(rows) + "\n"
+
+
+README_START, README_END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+
+
+def default(name: str) -> Any:
+    """A setting's default, from the table (the code's constants and the CLI help read it here)."""
+    return BY_NAME[name].default
+
+
+def default_help(name: str) -> str:
+    """A setting's default as CLI help shows it: "[default: 5]"."""
+    value = default(name)
+    shown = ", ".join(value) if isinstance(value, tuple) else str(value).lower() if isinstance(value, bool) else value
+    return f"[default: {_number(shown) if isinstance(shown, float) else shown}]"
+
+
+def readme_table(readme: str) -> str:
+    """The block of README text between the settings-table markers (what markdown_table() writes)."""
+    start, end = readme.index(README_START) + len(README_START), readme.index(README_END)
+    return readme[start:end].strip("\n") + "\n"
+
+
+def write_readme_table(path: str | Path) -> None:
+    """Rewrite the README's configuration table from the settings table."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    path.write_text(text[:start] + "\n" + markdown_table() + "\n" + text[end:], encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m faqbot.config --markdown | --write-readme README.md
+    import sys
+
+    if sys.argv[1:2] == ["--markdown"]:
+        print(markdown_table(), end="")
+    elif sys.argv[1:2] == ["--write-readme"] and len(sys.argv) == 3:
+        write_readme_table(sys.argv[2])
+    else:
+        sys.exit("usage: python -m faqbot.config --markdown | --write-readme README.md")

@@ -106,6 +106,8 @@ def test_every_default_is_inside_its_own_range():
 
 
 def test_readme_configuration_table_is_the_settings_table():
-    from faqbot.config import markdown_table
+    """Between the README's settings-table markers stands exactly what `python -m faqbot.config --markdown` prints
+    (`python -m faqbot.config --write-readme README.md` writes it there)."""
+    from faqbot.config import markdown_table, readme_table
 
-    assert markdown_table() in README.read_text(encoding="utf-8")
+    assert readme_table(README.read_text(encoding="utf-8")) == markdown_table()

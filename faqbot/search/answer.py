@@ -12,6 +12,7 @@ from itertools import chain
 import numpy as np
 
 from ..config import LANGUAGE_TAG
+from ..config import BY_NAME, default
 from ..errors import BadQuestion
 from ..index.store import Index
 from ..index.bm25 import K1
@@ -23,12 +24,13 @@ from .spelling import correct
 from .semantic import QUESTION_SHARE, RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, hybrid_rank
 
 MAX_QUESTION_CHARS = 1000
-MAX_TOP_K = 50
-DEFAULT_TOP_K = 5
-DEFAULT_MIN_CONFIDENCE = 0.35  # chosen on the dev set: see docs/quality.md
+# Defaults and ranges come from the settings table (faqbot/config.py).
+MAX_TOP_K = int(BY_NAME["top_k"].high)
+DEFAULT_TOP_K = default("top_k")
+DEFAULT_MIN_CONFIDENCE = default("min_confidence")  # chosen on the dev set: see docs/quality.md
 # With semantic reranking, a passage whose meaning is this far from the question is never the
 # answer, whatever its word overlap ("thanks!" matching a passage that says "thanks").
-DEFAULT_MIN_COSINE = 0.2
+DEFAULT_MIN_COSINE = default("min_cosine")
 # The languages the English sentence model (all-MiniLM-L6-v2) reranks, from benchmarks/multilingual.py on
 # the dev sets with the hybrid ranking: it lowered German Hit@1 from 0.936 to 0.804 and Spanish from
 # 0.957 to 0.821 (Greek and Russian too, before): elsewhere lexical ranking alone.

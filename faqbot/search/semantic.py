@@ -12,16 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import default
 from .dense import cosines, nearest
 from ..index.store import Index
 from .lexical import Hit, Query, lexical_scores
 
-RERANK_DEPTH = 30  # BM25 candidates, and as many nearest by embedding, scored per question
+RERANK_DEPTH = default("rerank_depth")  # BM25 candidates, and as many nearest by embedding, scored per question
 # Share of cosine similarity in the mixed score (the rest is normalised BM25), and the share of
 # that cosine part given to the FAQ question's vector (the rest to its question-with-answer vector).
 # Chosen on the dev set and the tuning half of tests/data/realistic_faq.jsonl (docs/semantic.md):
 # 0.9 and 0.45, against 0.7 on the better of the two cosines before.
-SEMANTIC_WEIGHT = 0.9
+SEMANTIC_WEIGHT = default("semantic_weight")  # both from the settings table (faqbot/config.py)
 QUESTION_SHARE = 0.45
 
 

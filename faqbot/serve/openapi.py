@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 
 from .. import __version__
-from ..search.answer import MAX_QUESTION_CHARS, MAX_TOP_K
+from ..search.answer import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
 
 
 def _error(description: str) -> dict:
@@ -63,7 +63,7 @@ SCHEMAS = {
         "required": ["question"],
         "properties": {
             "question": _QUESTION,
-            "top_k": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": 5},
+            "top_k": {"type": "integer", "minimum": 1, "maximum": MAX_TOP_K, "default": DEFAULT_TOP_K},
             "lang": {"type": "string", "maxLength": 35, "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$",
                      "example": "de",
                      "description": "The question's language as a BCP 47 tag (\"de\", \"pt-BR\"; the widget sends its "
