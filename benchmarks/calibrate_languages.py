@@ -32,7 +32,7 @@ from faqbot.search import answer  # noqa: E402
 from faqbot.config import load_settings  # noqa: E402
 from faqbot.ops.evaluate import load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
-from faqbot.index.pipeline import index_paths  # noqa: E402
+from faqbot.index.incremental import index_sources  # noqa: E402
 
 
 def main(argv=None):
@@ -48,7 +48,7 @@ def main(argv=None):
             continue
         articles = queries_path.parent / "articles"
         with tempfile.TemporaryDirectory() as tmp:
-            index_paths([articles], tmp)
+            index_sources([articles], tmp)
             index = Index.load(tmp)
             extra = name == lang  # off-topic questions against the XQuAD index of their language
             rows[name] = (collect(index, load_queries(queries_path), articles, settings),

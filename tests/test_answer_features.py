@@ -40,12 +40,12 @@ def _reference_features(index, query, ranked, rank):
 
 
 def test_batched_features_equal_the_per_passage_definition_in_german(tmp_path):
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
 
     for name, body in {"a": "Der Lohn wird am Monatsende überwiesen.", "b": "Urlaub beantragen Sie schriftlich.",
                        "c": "Der Urlaub verfällt am Jahresende.", "d": "Das Konto führen wir kostenlos."}.items():
         (tmp_path / f"{name}.md").write_text(f"---\nlang: de\n---\n{body}\n", encoding="utf-8")
-    index_paths([tmp_path], tmp_path / "index")
+    index_sources([tmp_path], tmp_path / "index")
     index = Index.load(tmp_path / "index")
     for question in ("Wann wird der Lohn am Monatsende überwiesen?", "Urlaub am Jahresende", "Konto"):
         query, ranked, _ = rank_passages(index, question, 20, AnswerSettings())

@@ -232,7 +232,7 @@ def test_lang_setting_is_the_language_of_articles_that_declare_none_and_are_not_
 def _german_index(folder, articles: dict):
     for name, body in {**articles, **STAFF_DE}.items():
         _write(folder / "src", name, "de", body)
-    index_paths([folder / "src"], folder / "index")
+    index_sources([folder / "src"], folder / "index")
     return Index.load(folder / "index")
 
 
