@@ -131,7 +131,7 @@ def test_a_question_gets_the_passage_in_its_own_language_first(tmp_path):
         _write(src, f"{name}-de", "de", body)
     _write(src, "leave-en", "en", "Apply for leave in writing to your personnel department.")
     _write(src, "pay-en", "en", "Wages are paid into your account at the end of each month.")
-    index_paths([src], tmp_path / "index")
+    index_sources([src], tmp_path / "index")
     index = Index.load(tmp_path / "index")
     assert [index.language_keys[c] for c in index.passage_languages] == [
         {"en": "english", "de": "german"}[index.passage(i).article[-2:]] for i in range(index.n_passages)]
@@ -142,7 +142,7 @@ def test_a_question_gets_the_passage_in_its_own_language_first(tmp_path):
     assert english[0]["id"].startswith("route-en")
     # Nothing in the question's own language matches: the other language's passage is still the answer.
     (src / "route-de.md").unlink()
-    index_paths([src], tmp_path / "index")
+    index_sources([src], tmp_path / "index")
     assert ask(Index.load(tmp_path / "index"), "Yosemite Freeway", lang="de")["results"][0]["id"].startswith("route-en")
 
 
