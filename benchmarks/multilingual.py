@@ -215,8 +215,8 @@ def main(argv=None):
         best = max(r["overall"]["hit@1"] for _, r in rows[2:])
         gap = rows[0][1]["overall"]["hit@1"] - best
         default = rows[0][1]
-        refused = " / ".join(f"{r['recall']:.1%} of {r['out_of_scope']}" for r in (default.get("no_answer"),
-                                                                                   default.get("heldout")) if r) or "-"
+        parts = [default.get("no_answer"), default.get("heldout")]
+        refused = " / ".join(f"{r['recall']:.1%} of {r['out_of_scope']}" if r else "-" for r in parts) if any(parts) else "-"
         o = default["overall"]
         print(f"| {name} | {' | '.join(cells)} | {gap:+.3f} | {o['answered']:.1%} ({o['answered_hit@1']:.1%}), {refused} |",
               flush=True)
