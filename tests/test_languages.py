@@ -288,3 +288,18 @@ def test_an_index_of_the_previous_analyzer_is_refused_with_a_rebuild_sentence(in
     path.write_text(json.dumps(manifest))
     with pytest.raises(IndexInvalid, match=r"analyzer 1; this faqbot reads .* analyzer 2\. Rebuild with `faqbot index --full`"):
         Index.load(index_dir)
+
+
+def test_a_crawled_page_without_a_declared_language_is_detected_else_gets_the_default():
+    from faqbot.index.incremental import read_page
+
+    german = ("<html><body><h1>Über uns</h1><p>Wir sind ein kleines Unternehmen aus Berlin und verkaufen seit "
+              "vielen Jahren Fahrräder, Ersatzteile und Zubehör für die ganze Familie.</p></body></html>").encode()
+    page = read_page(german, "https://example.com/ueber-uns", "ueber-uns")
+    assert (page.lang, page.lang_source) == ("de", "detected")
+    short = b"<html><body><h1>Kontakt</h1><p>Ruf an.</p></body></html>"
+    assert (read_page(short, "https://example.com/k", "k").lang_source) == "default"
+    page = read_page(short, "https://example.com/k", "k", default_lang="de")
+    assert (page.lang, page.lang_source) == ("de", "default")
+    declared = b'<html lang="fr"><body><p>Bonjour.</p></body></html>'
+    assert read_page(declared, "https://example.com/b", "b", "de").lang_source == "declared"
