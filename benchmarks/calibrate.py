@@ -8,7 +8,13 @@ on the features of faqbot.search.answer.confidence_features is fitted on half th
 out-of-scope questions) and checked on the other half, then refitted on everything. The readers'
 own-words questions (tests/data/realistic_faq.jsonl) join the fit with their "tuning" half only;
 the "held-apart" half is only reported on. Prints the weights to put in faqbot/search/answer.py, a
-reliability table and the threshold trade-off (answers shown right / wrong / none).
+reliability table and the threshold trade-off. The trade-off's dev and out-of-scope figures are
+out of fold (each half scored by the fit on the other half); held-apart ones by the full fit.
+
+Shares of in-scope questions in the trade-off: "right" and "wrong" are answers shown (the answer
+text, its first passage right or wrong); "unsure" are questions answered with candidate FAQ
+questions only (uncertain, no answer text: faqbot.search.answer.close_alternatives), "in chips" how many
+of those list the right one; "none" no answer. The issue's "wrong shown" is the wrong column.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faqbot.search.answer import CONFIDENCE_FEATURES, DEFAULT_MIN_COSINE, AnswerSettings, confidence_features, rank_passages  # noqa: E402
+from faqbot.search.answer import (CONFIDENCE_FEATURES, DEFAULT_MIN_COSINE, AnswerSettings, close_alternatives,  # noqa: E402
+                           confidence_features, rank_passages)
 from faqbot.index.embed import load_embedder  # noqa: E402
 from faqbot.ops.evaluate import gold_passages, load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
@@ -70,15 +77,20 @@ def reliability(p: np.ndarray, y: np.ndarray) -> list[str]:
 
 
 def collect(index: Index, queries, articles_dir: Path, settings: AnswerSettings):
+    """Per question: (query, features of the first passage or None, first passage right,
+    ambiguous between FAQ questions (ask's uncertain, if confident), the right one among them)."""
     passages = [index.passage(i) for i in range(index.n_passages)]
     rows = []
     for q in queries:
-        query, ranked, _ = rank_passages(index, q.query, 10, settings)
+        query, ranked, semantic = rank_passages(index, q.query, 10, settings)
         if not ranked:
-            rows.append((q, None, 0))
+            rows.append((q, None, 0, False, False))
             continue
         gold = gold_passages(q, passages, articles_dir) if q.kind != "none" else set()
-        rows.append((q, confidence_features(index, query, ranked, 0), int(ranked[0].doc in gold)))
+        scored = [{**passages[r.doc].to_dict(), "score": r.score, "doc": r.doc} for r in ranked]
+        close = close_alternatives(scored) if semantic else []
+        in_chips = bool(close) and any(item["doc"] in gold for item in scored[:1] + close)
+        rows.append((q, confidence_features(index, query, ranked, 0), int(ranked[0].doc in gold), bool(close), in_chips))
     return rows
 
 
@@ -119,7 +131,7 @@ def main(argv=None):
 
     xa, ya = split(True)
     xb, yb = split(False)
-    wa = fit_logistic(xa, ya)
+    wa, wb = fit_logistic(xa, ya), fit_logistic(xb, yb)
     print("fitted on half A, checked on half B:")
     print("\n".join(reliability(predict(xb, wa), yb)))
     x = np.vstack([xa, xb])
@@ -134,29 +146,38 @@ def main(argv=None):
     print("\nCONFIDENCE_FEATURES =", CONFIDENCE_FEATURES)
     print(("LEXICAL" if embedder is None else "SEMANTIC") + "_WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in w) + ")")
 
-    def outcomes(chosen):
-        conf = np.array([predict(np.array([r[1]]), w)[0] if r[1] is not None else 0.0 for r in chosen])
+    def outcomes(chosen, weights_of):
+        conf = np.array([predict(np.array([r[1]]), weights_of(n, r))[0] if r[1] is not None else 0.0
+                         for n, r in enumerate(chosen)])
         cosine = np.array([r[1][CONFIDENCE_FEATURES.index("cosine")] if r[1] is not None else -1.0 for r in chosen])
-        right = np.array([r[2] for r in chosen], dtype=bool)
-        return conf, cosine, right, np.array([r[0].kind == "none" for r in chosen])
+        right, unsure, in_chips = (np.array([r[i] for r in chosen], dtype=bool) for i in (2, 3, 4))
+        return conf, cosine, right, unsure, in_chips, np.array([r[0].kind == "none" for r in chosen])
+
+    def out_of_fold(n, r):  # as split() cuts the halves
+        in_a = (r[0].article in half) if r[0].kind != "none" else (n % 2 == 0)
+        return wb if in_a else wa
 
     # Threshold trade-off (questions with no candidate are never answered).
-    dev, real = outcomes(rows), outcomes(held_rows) if held_rows else None
+    dev = outcomes(rows, out_of_fold)
+    real = outcomes(held_rows, lambda n, r: w) if held_rows else None
     floors = (None,) if embedder is None else (None, DEFAULT_MIN_COSINE)
-    print("\n| min_confidence | min_cosine | dev in-scope: right shown | wrong shown | none | off-topic refused "
-          "| held-apart readers: right | wrong |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| min_confidence | min_cosine | dev in-scope: right shown | wrong shown | unsure (chips) | right in chips "
+          "| none | off-topic refused | held-apart readers: right | wrong | unsure |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for floor in floors:
-        for t in (0.0, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7):
+        for t in (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
             cells = []
-            for conf, cosine, right, is_oos in filter(None, (dev, real)):
-                answered = (conf >= t) & (cosine >= floor if floor is not None else True)
-                cells.append(((right & answered)[~is_oos].mean(), (~right & answered)[~is_oos].mean(),
-                              (~answered)[~is_oos].mean(), (~answered)[is_oos].mean() if is_oos.any() else None))
+            for conf, cosine, right, unsure, in_chips, is_oos in filter(None, (dev, real)):
+                confident = (conf >= t) & (cosine >= floor if floor is not None else True)
+                shown, chips = confident & ~unsure, confident & unsure
+                cells.append(((right & shown)[~is_oos].mean(), (~right & shown)[~is_oos].mean(),
+                              chips[~is_oos].mean(), (in_chips & chips)[~is_oos].sum() / max(chips[~is_oos].sum(), 1),
+                              (~confident)[~is_oos].mean(), (~confident)[is_oos].mean() if is_oos.any() else 0.0))
             d = cells[0]
-            line = f"| {t:.2f} | {floor if floor is not None else '-'} | {d[0]:.3f} | {d[1]:.3f} | {d[2]:.3f} | {d[3]:.3f} |"
+            line = (f"| {t:.2f} | {floor if floor is not None else '-'} | {d[0]:.3f} | {d[1]:.3f} | {d[2]:.3f} | "
+                    f"{d[3]:.2f} | {d[4]:.3f} | {d[5]:.3f} |")
             if len(cells) > 1:
-                line += f" {cells[1][0]:.3f} | {cells[1][1]:.3f} |"
+                line += f" {cells[1][0]:.3f} | {cells[1][1]:.3f} | {cells[1][2]:.3f} |"
             print(line)
 
 

@@ -84,6 +84,32 @@ def load_splits(path) -> dict[str, list]:
     return splits
 
 
+def answer_shares(index, settings, queries, passages, articles_dir) -> dict:
+    """What readers are shown, as shares of the in-scope queries: an answer (its first passage right
+    or wrong), candidate questions only (uncertain: no answer text; "in_chips" is the share of those
+    whose choices hold the right passage) or no answer."""
+    from faqbot.search.answer import ask
+    from faqbot.ops.evaluate import gold_passages
+
+    position = {p.id: i for i, p in enumerate(passages)}
+    counts = dict.fromkeys(("right", "wrong", "unsure", "in_chips", "none"), 0)
+    in_scope = [q for q in queries if q.kind != "none"]
+    for q in in_scope:
+        response = ask(index, q.query, 10, settings)
+        gold = gold_passages(q, passages, articles_dir)
+        if response["answer"]:
+            counts["right" if position[response["answer"]["id"]] in gold else "wrong"] += 1
+        elif response.get("uncertain"):
+            counts["unsure"] += 1
+            choices = response["results"][:1] + response["did_you_mean"]
+            counts["in_chips"] += any(position[c["id"]] in gold for c in choices)
+        else:
+            counts["none"] += 1
+    shares = {k: v / (len(in_scope) or 1) for k, v in counts.items()}
+    shares["in_chips"] = counts["in_chips"] / (counts["unsure"] or 1)
+    return shares
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("queries", nargs="?", default=str(DEFAULT_QUERIES))
@@ -112,8 +138,10 @@ def main(argv=None):
         rankers = [("rank-bm25 (whitespace)", rank_bm25_ranker(passages), False),
                    ("bm25s (stem+stop)", bm25s_ranker(passages), False),
                    ("faqbot lexical only", answer_ranker(index, lexical), True)]
+        rankers_settings = lexical
         if embedder is not None:
-            rankers.append(("faqbot (semantic)", answer_ranker(index, replace(lexical, embedder=embedder)), True))
+            rankers_settings = replace(lexical, embedder=embedder)
+            rankers.append(("faqbot (semantic)", answer_ranker(index, rankers_settings), True))
         else:
             print("semantic reranking is off (FAQBOT_SEMANTIC=0 or model not installed)")
         rows, real_rows = [], []
@@ -122,6 +150,8 @@ def main(argv=None):
             real_rows.append((name, {split: evaluate(ranker, qs, passages, articles_dir)["overall"]
                                      for split, qs in realistic.items()}))
         faqbot_report = rows[-1][1]
+        shares = [(part, answer_shares(index, rankers_settings, qs, passages, articles_dir))
+                  for part, qs in [("dev", queries)] + [(f"readers {s}", qs) for s, qs in realistic.items()]]
 
     print(f"{len(queries)} queries on {len(passages)} passages ({queries_path}); "
           f"{len(extra)} extra out-of-scope queries\n")
@@ -149,6 +179,12 @@ def main(argv=None):
             wrong = o["answered"] - o["answered_hit@1"]
             print(f"  {name}: right {o['answered_hit@1']:.1%}, wrong {wrong:.1%}, none {1 - o['answered']:.1%}; "
                   f"off-topic refused {report['no_answer']['recall']:.1%}")
+    print(f"\n{rows[-1][0]}, what readers see, of in-scope questions: an answer right / an answer wrong / "
+          "no answer text but the candidate FAQ questions as choices (uncertain; how often the right one is "
+          "among them) / no answer:")
+    for part, sh in shares:
+        print(f"  {part}: right {sh['right']:.1%}, wrong {sh['wrong']:.1%}, unsure {sh['unsure']:.1%} "
+              f"(right one among the choices {sh['in_chips']:.0%}), none {sh['none']:.1%}")
     o = faqbot_report["overall"]
     print(f"\n{rows[-1][0]} with its no-answer threshold ({settings.min_confidence}): answers {o['answered']:.1%} of in-scope questions, "
           f"right first passage AND answered: {o['answered_hit@1']:.3f} (vs Hit@1 {o['hit@1']:.3f} without threshold)")

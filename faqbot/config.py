@@ -53,6 +53,8 @@ class Settings:
                                 low=1, high=1000)
     min_cosine: float = setting(0.2, "with semantic reranking, no answer when the best passage's cosine "
                                      "similarity is below this", low=-1, high=1)
+    semantic_min_confidence: float = setting(0.55, "with semantic reranking, no answer below this confidence "
+                                                   "either (its model is fitted apart, see Quality)", low=0, high=1)
     sitemaps: tuple[str, ...] = setting((), "sitemap URLs that `faqbot index` and the admin re-index crawl "
                                             "(sitemap indexes and .gz too)")
     url_lists: tuple[str, ...] = setting((), "files of page URLs, one a line, that `faqbot index` fetches")

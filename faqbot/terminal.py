@@ -102,6 +102,13 @@ def format_answer(response: dict, style: Style = Style()) -> str:
     """The answer block of `faqbot ask`: question, text, source, deep link, score and confidence."""
     answer = response["answer"]
     question = response["question"]
+    if not answer and response.get("uncertain") and response["results"]:
+        # Close to several FAQ questions: none is presented as the answer.
+        choices = [response["results"][0]] + list(response.get("did_you_mean") or [])
+        lines = [style.paint("Not sure which question you mean:", BOLD)]
+        lines.extend(f"  - {clean(r['question'] or r['text'])}  {style.paint(style.link(clean(r['link'])), DIM)}"
+                     for r in choices)
+        return "\n".join(lines)
     if not answer:
         return style.paint("No confident answer.", BOLD)
     lines = []
@@ -115,12 +122,6 @@ def format_answer(response: dict, style: Style = Style()) -> str:
     if style.color:  # the plain line stays as scripts and tests know it
         score += f" ({confidence_word(answer['confidence'])})"
     lines.append(score)
-    close = response.get("did_you_mean") or []
-    if close:
-        lines.append("")
-        lines.append(style.paint("Did you mean:", BOLD))
-        lines.extend(f"  - {clean(r['question'] or r['text'])}  {style.paint(style.link(clean(r['link'])), DIM)}"
-                     for r in close)
     return "\n".join(lines)
 
 

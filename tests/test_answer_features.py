@@ -35,8 +35,20 @@ def _reference_features(index, query, ranked, rank):
         held = [item.doc in postings.docs[postings.indptr[t]:postings.indptr[t + 1]].tolist()
                 for t in query.ids.values() if t is not None]
         one_term = float(sum(held) == 1)
+    # The best later passage that is another question (another passage, for paragraphs).
+    def same(a, b):
+        pa, pb = index.passage(a.doc), index.passage(b.doc)
+        return a.doc == b.doc or (pa.kind == pb.kind == "faq" and pa.question.lower().rstrip("?") == pb.question.lower().rstrip("?"))
+    other = next((r for r in ranked[1:] if not same(r, item)), None)
+    question_margin = cosine_gap = known_share = 0.0
+    if rank == 0 and item.score:
+        question_margin = (item.score - other.score) / abs(item.score) if other else 1.0
+        cosine_gap = item.cosine - (other.cosine if other else 0.0)
+    if rank == 0:
+        known_share = sum(1 for t in query.terms if query.ids[t] is not None) / len(query.terms) if query.terms else 0.0
     return [1.0, body, question, min(item.bm25 / best_possible, 2.0), max(min(margin, 1.0), 0.0), item.cosine,
-            item.question_cosine, item.pair_cosine, one_term]
+            item.question_cosine, item.pair_cosine, one_term, max(min(question_margin, 1.0), 0.0), cosine_gap,
+            float(item.lexical_first), float(item.dense_first), known_share]
 
 
 def test_batched_features_equal_the_per_passage_definition_in_german(tmp_path):
@@ -52,7 +64,7 @@ def test_batched_features_equal_the_per_passage_definition_in_german(tmp_path):
         assert query.language == "german" and ranked
         rows = feature_rows(index, query, ranked)
         assert rows == [_reference_features(index, query, ranked, r) for r in range(len(ranked))]
-    assert {row[-1] for row in rows} == {1.0}  # "Konto": one term
+    assert {row[8] for row in rows} == {1.0}  # "Konto": one term (CONFIDENCE_FEATURES[8])
 
 
 

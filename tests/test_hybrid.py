@@ -123,10 +123,14 @@ def test_did_you_mean_lists_close_faq_pairs_only(monkeypatch):
 
     scored = [passage("faq", "Can I get a refund?", 1.0), passage("faq", "can i get a refund", 0.995),
               passage("faq", "How long does a refund take?", 0.98), passage("paragraph", None, 0.979)]
-    assert [p["question"] for p in answer._close_alternatives(scored)] == ["How long does a refund take?"]
+    assert [p["question"] for p in answer.close_alternatives(scored)] == ["How long does a refund take?"]
     scored[2]["score"] = 0.5  # far behind: the answer is clear
-    assert answer._close_alternatives(scored) == []
-    assert answer._close_alternatives([passage("paragraph", None, 1.0), passage("faq", "Q?", 1.0)]) == []
+    assert answer.close_alternatives(scored) == []
+    assert answer.close_alternatives([passage("paragraph", None, 1.0), passage("faq", "Q?", 1.0)]) == []
+    # Copies of the answer's own question do not use up the places of other questions.
+    scored = [passage("faq", "Q one?", 1.0)] + [passage("faq", "q one", 0.999)] * 3 + [
+        passage("faq", "Q two?", 0.99), passage("faq", "Q three?", 0.985), passage("faq", "Q four?", 0.98)]
+    assert [p["question"] for p in answer.close_alternatives(scored)] == ["Q two?", "Q three?"]
 
 
 def test_misspelled_terms_read_as_an_indexed_neighbour(index_dir):
@@ -158,3 +162,38 @@ def test_compiled_cosines_equal_numpy(monkeypatch):
     plain = dense.cosines(index, q, docs)
     for a, b in zip(compiled, plain):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@needs_model
+def test_a_question_as_close_to_two_faq_questions_gets_choices_not_an_answer(tmp_path):
+    """Two pages ask nearly the same FAQ question with different answers: a question matching both
+    is answered with the two questions to choose from (uncertain), never one of the answers."""
+    from faqbot.search.answer import AnswerSettings, ask
+    from faqbot.index.embed import load_embedder
+    from faqbot.index.pipeline import index_paths
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    pages = {"kids.md": ("School closures", "Should schools close during the outbreak?",
+                         "Schools follow the advice of the local health department."),
+             "work.md": ("Offices", "Should schools close during an outbreak?",
+                         "Closing schools early slows the spread, the ministry says."),
+             "pets.md": ("Pets", "Can my dog catch the virus?", "There is no evidence that dogs spread it.")}
+    for name, (title, question, answer) in pages.items():
+        (folder / name).write_text(f"# {title}\n\nAbout {title.lower()}.\n\n## Frequently Asked Questions\n\n"
+                                   f"### {question}\n\n{answer}\n", encoding="utf-8")
+    embedder = load_embedder()
+    index_paths([folder], tmp_path / "ix", embedder=embedder)
+    index = Index.load(tmp_path / "ix")
+    settings = AnswerSettings(embedder=embedder, min_confidence=0.0)
+
+    both = ask(index, "should schools close in an outbreak", 5, settings)
+    assert both["uncertain"] is True and both["answer"] is None
+    offered = {both["results"][0]["question"]} | {r["question"] for r in both["did_you_mean"]}
+    assert offered == {"Should schools close during the outbreak?", "Should schools close during an outbreak?"}
+
+    clear = ask(index, "can dogs catch it", 5, settings)
+    assert clear["uncertain"] is False and clear["did_you_mean"] == []
+    assert clear["answer"]["question"] == "Can my dog catch the virus?"
+    lexical = ask(index, "should schools close in an outbreak", 5, AnswerSettings(min_confidence=0.0))
+    assert lexical["uncertain"] is False and lexical["answer"] is not None  # BM25 scores: no such rule

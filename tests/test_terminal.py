@@ -105,3 +105,12 @@ def test_ask_on_a_real_terminal_is_coloured_and_no_color_is_plain(index_dir):
     assert status == 0
     assert not SGR.search(out)
     assert "Refunds reach your card within five working days." in out
+
+
+def test_an_uncertain_response_lists_the_questions_and_no_answer_text(refund_response):
+    first, other = refund_response["results"][0], refund_response["results"][1]
+    response = {**refund_response, "answer": None, "uncertain": True, "did_you_mean": [other]}
+    lines = format_ask(response).splitlines()
+    assert lines[0] == "Not sure which question you mean:"
+    assert lines[1].startswith(f"  - {first['question']}  ") and lines[2].startswith(f"  - {(other['question'] or other['text'])[:20]}")
+    assert first["text"] not in format_ask(response)

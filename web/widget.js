@@ -39,6 +39,7 @@
       thanks: "Thanks for your feedback!",
       noAnswer: "Sorry, I couldn't find an answer to that in our articles.",
       trySuggestions: "Maybe one of these helps:",
+      unsure: "Your question is close to more than one of ours. Which do you mean?",
       didYouMean: "Or did you mean:",
       contact: "Contact a person",
       networkError: "I couldn't reach the server. Check your connection and try again.",
@@ -69,6 +70,7 @@
       thanks: "Merci pour votre avis !",
       noAnswer: "Désolé, je n'ai pas trouvé de réponse dans nos articles.",
       trySuggestions: "Peut-être l'une de ces questions vous aidera :",
+      unsure: "Votre question est proche de plusieurs des nôtres. Laquelle voulez-vous dire ?",
       didYouMean: "Ou vouliez-vous dire :",
       contact: "Contacter une personne",
       networkError: "Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.",
@@ -99,6 +101,7 @@
       thanks: "Danke für Ihr Feedback!",
       noAnswer: "Leider habe ich dazu keine Antwort in unseren Artikeln gefunden.",
       trySuggestions: "Vielleicht hilft eine dieser Fragen:",
+      unsure: "Ihre Frage ähnelt mehreren unserer Fragen. Welche meinen Sie?",
       didYouMean: "Oder meinten Sie:",
       contact: "Eine Person kontaktieren",
       networkError: "Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
@@ -129,6 +132,7 @@
       thanks: "¡Gracias por tu opinión!",
       noAnswer: "Lo siento, no encontré una respuesta en nuestros artículos.",
       trySuggestions: "Quizá te ayude una de estas:",
+      unsure: "Su pregunta se parece a varias de las nuestras. ¿Cuál quiere decir?",
       didYouMean: "¿O quisiste decir:",
       contact: "Contactar con una persona",
       networkError: "No se pudo conectar con el servidor. Comprueba tu conexión e inténtalo de nuevo.",
@@ -159,6 +163,7 @@
       thanks: "Grazie per il tuo riscontro!",
       noAnswer: "Mi dispiace, non ho trovato una risposta nei nostri articoli.",
       trySuggestions: "Forse una di queste può aiutare:",
+      unsure: "La tua domanda somiglia a più di una delle nostre. Quale intendi?",
       contact: "Contatta una persona",
       networkError: "Non riesco a raggiungere il server. Controlla la connessione e riprova.",
       timeout: "Il server ha impiegato troppo tempo. Riprova.",
@@ -188,6 +193,7 @@
       thanks: "Obrigado pelo seu comentário!",
       noAnswer: "Desculpe, não encontrei uma resposta nos nossos artigos.",
       trySuggestions: "Talvez uma destas ajude:",
+      unsure: "A sua pergunta parece-se com várias das nossas. Qual quer dizer?",
       contact: "Falar com uma pessoa",
       networkError: "Não foi possível contactar o servidor. Verifique a ligação e tente de novo.",
       timeout: "O servidor demorou demasiado. Tente de novo.",
@@ -217,6 +223,7 @@
       thanks: "Bedankt voor uw feedback!",
       noAnswer: "Sorry, ik heb daar geen antwoord op gevonden in onze artikelen.",
       trySuggestions: "Misschien helpt een van deze:",
+      unsure: "Uw vraag lijkt op meer dan één van onze vragen. Welke bedoelt u?",
       contact: "Contact met een persoon",
       networkError: "De server is niet bereikbaar. Controleer uw verbinding en probeer het opnieuw.",
       timeout: "De server deed er te lang over. Probeer het opnieuw.",
@@ -246,6 +253,7 @@
       thanks: "Dziękujemy za opinię!",
       noAnswer: "Niestety nie znalazłem odpowiedzi w naszych artykułach.",
       trySuggestions: "Może pomoże jedno z tych pytań:",
+      unsure: "Twoje pytanie przypomina kilka naszych. O które chodzi?",
       contact: "Skontaktuj się z człowiekiem",
       networkError: "Nie można połączyć się z serwerem. Sprawdź połączenie i spróbuj ponownie.",
       timeout: "Serwer odpowiadał zbyt długo. Spróbuj ponownie.",
@@ -275,6 +283,7 @@
       thanks: "Спасибо за отзыв!",
       noAnswer: "К сожалению, я не нашёл ответа в наших статьях.",
       trySuggestions: "Возможно, поможет один из этих вопросов:",
+      unsure: "Ваш вопрос похож на несколько наших. Какой вы имеете в виду?",
       contact: "Связаться с человеком",
       networkError: "Не удалось связаться с сервером. Проверьте подключение и попробуйте снова.",
       timeout: "Сервер отвечал слишком долго. Попробуйте снова.",
@@ -304,6 +313,7 @@
       thanks: "شكرًا على ملاحظاتك!",
       noAnswer: "عذرًا، لم أجد إجابة عن ذلك في مقالاتنا.",
       trySuggestions: "ربما يساعد أحد هذه الأسئلة:",
+      unsure: "سؤالك قريب من أكثر من سؤال لدينا. أيها تقصد؟",
       contact: "التواصل مع شخص",
       networkError: "تعذّر الوصول إلى الخادم. تحقّق من اتصالك وحاول مرة أخرى.",
       timeout: "استغرق الخادم وقتًا طويلًا. حاول مرة أخرى.",
@@ -333,6 +343,7 @@
       thanks: "תודה על המשוב!",
       noAnswer: "מצטערים, לא מצאתי תשובה לכך במאמרים שלנו.",
       trySuggestions: "אולי אחת מאלה תעזור:",
+      unsure: "השאלה שלך דומה ליותר משאלה אחת שלנו. לאיזו התכוונת?",
       contact: "פנייה לנציג",
       networkError: "לא ניתן להתחבר לשרת. בדקו את החיבור ונסו שוב.",
       timeout: "השרת לא ענה בזמן. נסו שוב.",
@@ -362,6 +373,7 @@
       thanks: "感谢你的反馈！",
       noAnswer: "抱歉，我们的文章中没有找到答案。",
       trySuggestions: "也许这些问题有帮助：",
+      unsure: "您的问题与我们的多个问题相近。您指的是哪一个？",
       contact: "联系人工客服",
       networkError: "无法连接服务器。请检查网络后重试。",
       timeout: "服务器响应超时。请重试。",
@@ -549,6 +561,7 @@
       return !!turn.answer && typeof turn.answer === "object" && (turn.alternatives == null || Array.isArray(turn.alternatives));
     }
     if (turn.type === "none") return Array.isArray(turn.results);
+    if (turn.type === "unsure") return Array.isArray(turn.choices);
     return turn.type === "user" || (turn.type === "error" && typeof turn.message === "string");
   }
 
@@ -794,6 +807,12 @@
     row("bot", children);
   }
 
+  function renderUnsure(entry) {
+    // Close to several FAQ questions: no answer is presented as the answer; the reader picks one.
+    var choices = (entry.choices || []).map(chipLabel).filter(Boolean);
+    row("bot", [el("div", { class: "bubble", text: t.unsure }), chips(choices, t.unsure)]);
+  }
+
   function renderError(entry, live) {
     var children = [el("div", { class: "bubble error", text: entry.message })];
     if (entry.retry && live) {
@@ -814,6 +833,7 @@
     if (entry.type === "user") renderUser(entry);
     else if (entry.type === "answer") renderAnswer(entry);
     else if (entry.type === "none") renderNoAnswer(entry);
+    else if (entry.type === "unsure") renderUnsure(entry);
     else if (entry.type === "error") renderError(entry, live && entry === turns[turns.length - 1]);
   }
 
@@ -866,6 +886,10 @@
         push({ type: "answer", question: question, answer: pickPassage(response.answer), feedback: null, terms: terms,
           alternatives: (response.did_you_mean || []).map(pickPassage) });
         announce(t.answered + " " + String(response.answer.text || ""));
+      } else if (response.uncertain && Array.isArray(response.results) && response.results.length) {
+        push({ type: "unsure", question: question,
+          choices: [response.results[0]].concat(response.did_you_mean || []).map(pickPassage) });
+        announce(t.unsure);
       } else {
         push({ type: "none", question: question, results: (response.results || []).map(pickPassage) });
         announce(t.noAnswer);

@@ -28,6 +28,9 @@ MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = int(BY_NAME["top_k"].high)
 DEFAULT_TOP_K = default("top_k")
 DEFAULT_MIN_CONFIDENCE = default("min_confidence")  # chosen on the dev set: see docs/quality.md
+# With semantic ranking, no answer below this confidence either: chosen on the dev set, out of fold,
+# as the lowest that refuses 90% of the out-of-scope questions (0.50: 0.898; docs/quality.md).
+DEFAULT_SEMANTIC_MIN_CONFIDENCE = default("semantic_min_confidence")
 # With semantic reranking, a passage whose meaning is this far from the question is never the
 # answer, whatever its word overlap ("thanks!" matching a passage that says "thanks").
 DEFAULT_MIN_COSINE = default("min_cosine")
@@ -36,9 +39,10 @@ DEFAULT_MIN_COSINE = default("min_cosine")
 # 0.957 to 0.821 (Greek and Russian too, before): elsewhere lexical ranking alone.
 SEMANTIC_LANGUAGES = frozenset({"english"})
 
-# When the answer is an FAQ pair and other FAQ pairs (other questions) score within this share of
-# its score, they are offered beside it as "did you mean" (response field did_you_mean); chosen on
-# the dev set and the tuning half of tests/data/realistic_faq.jsonl (docs/quality.md).
+# When the best passage is an FAQ pair and other FAQ pairs (other questions) score within this share
+# of its score, the question is ambiguous between them: no single answer is given (response field
+# uncertain) and they are offered as "did you mean" (did_you_mean). On the dev set, out of fold, 69%
+# of the first passages so close to another question were wrong (docs/quality.md: confidence).
 DID_YOU_MEAN_MARGIN = 0.03
 # Unknown question terms are read as an indexed term one edit away (faqbot.search.spelling; docs/semantic.md).
 SPELLING_TOLERANCE = True
@@ -51,17 +55,25 @@ MAX_ALTERNATIVES = 2
 # Logistic model of P(the passage answers the question) from the features below, fitted on the
 # dev set, the tuning half of tests/data/realistic_faq.jsonl and out-of-scope questions by
 # benchmarks/calibrate.py (see docs/quality.md). The cosines to an FAQ pair's question and to its
-# question with the answer are features of their own, beside the lexical question coverage.
-# One set of weights for lexical-only ranking, one for semantic ranking (cosines are 0 without it);
-# one_term: the passage holds exactly one of the question's terms.
+# question with the answer are features of their own, beside the lexical question coverage;
+# one_term: the passage holds exactly one of the question's terms (computed outside English only);
+# question_margin and cosine_gap compare the passage with the best one of another question (a
+# copy of the same FAQ question on another page is no competitor); lexical_first and dense_first
+# say whether BM25 alone and the vectors alone rank it first; known_share is the share of the
+# question's terms the index has. Features beyond one_term are 0 below the first rank.
+# One set of weights for lexical-only ranking, one for semantic ranking (cosines are 0 without it).
+# The lexical weights are those fitted before the five last features: refitted with them
+# (calibrate.py --lexical), out of fold they did no better (docs/quality.md).
 CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin", "cosine",
-                       "question_cosine", "pair_cosine", "one_term")
-LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0, 0.0, 0.0, 0.0)
-SEMANTIC_WEIGHTS = (-4.506, 2.688, -0.050, -0.255, 4.479, 1.611, 1.936, 2.056, 0.0)
+                       "question_cosine", "pair_cosine", "one_term", "question_margin", "cosine_gap",
+                       "lexical_first", "dense_first", "known_share")
+LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+SEMANTIC_WEIGHTS = (-6.124, 1.455, -0.146, -0.273, 1.800, 1.395, 1.734, 1.724, 0.0, 1.811, 1.846, 1.571, 0.381,
+                    1.715)
 # Every other language (ranked lexically), fitted by benchmarks/calibrate_languages.py on the 11
 # languages of the multilingual dev sets and the "fit" off-topic questions in German and Spanish
 # (docs/languages.md): there a passage matching only one question word is rarely the answer.
-OTHER_LEXICAL_WEIGHTS = (-1.020, 6.206, -0.150, -1.932, 2.129, 0.0, 0.0, 0.0, -4.219)
+OTHER_LEXICAL_WEIGHTS = (-1.020, 6.206, -0.150, -1.932, 2.129, 0.0, 0.0, 0.0, -4.219, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ class AnswerSettings:
     semantic_weight: float = SEMANTIC_WEIGHT
     rerank_depth: int = RERANK_DEPTH
     min_cosine: float = DEFAULT_MIN_COSINE
+    semantic_min_confidence: float = DEFAULT_SEMANTIC_MIN_CONFIDENCE
     question_share: float = QUESTION_SHARE
 
     @classmethod
@@ -86,6 +99,7 @@ class AnswerSettings:
             semantic_weight=settings.semantic_weight,
             rerank_depth=settings.rerank_depth,
             min_cosine=settings.min_cosine,
+            semantic_min_confidence=settings.semantic_min_confidence,
         )
 
 
@@ -127,6 +141,8 @@ class Ranked:
     cosine: float = 0.0  # the better of the two below (0 without semantic ranking)
     question_cosine: float = 0.0  # to the FAQ question's vector
     pair_cosine: float = 0.0  # to the question-with-answer vector
+    lexical_first: bool = False  # BM25's best passage
+    dense_first: bool = False  # the passage whose vectors are nearest the question's
 
 
 def coverage(index: Index, query: Query, docs: np.ndarray, field: str = "body",
@@ -177,16 +193,35 @@ def feature_rows(index: Index, query: Query, ranked: list[Ranked]) -> list[list[
         for i, value in zip(np.flatnonzero(faq).tolist(), coverage(index, query, docs[faq], "question").tolist()):
             question[i] = value
     best_possible = _best_possible(index, query)
+    known_share = len(query.known) / len(query.terms) if query.terms else 0.0
     rows = []
     for rank, item in enumerate(ranked):
-        margin = 0.0
+        margin = question_margin = cosine_gap = 0.0
         if rank == 0 and item.score:
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             margin = (item.score - runner_up) / abs(item.score)
+            other = _other_question(index, ranked)
+            question_margin = (item.score - other.score) / abs(item.score) if other else 1.0
+            cosine_gap = item.cosine - (other.cosine if other else 0.0)
         rows.append([1.0, body[rank], question[rank], min(item.bm25 / best_possible, 2.0),
                      max(min(margin, 1.0), 0.0), item.cosine, item.question_cosine, item.pair_cosine,
-                     float(single[rank])])
+                     float(single[rank]), max(min(question_margin, 1.0), 0.0), cosine_gap,
+                     float(item.lexical_first), float(item.dense_first), known_share if rank == 0 else 0.0])
     return rows
+
+
+def _question_key(index: Index, doc: int) -> str:
+    """What makes passages the same answer: an FAQ pair's question words (pages repeat FAQ
+    pairs), else the passage itself."""
+    if not index.kinds[doc]:
+        return f"#{doc}"
+    return " ".join(words(index.passage(doc).question or ""))
+
+
+def _other_question(index: Index, ranked: list[Ranked]) -> Ranked | None:
+    """The best ranked passage after the first that is not the same question as the first."""
+    first = _question_key(index, ranked[0].doc)
+    return next((item for item in ranked[1:] if _question_key(index, item.doc) != first), None)
 
 
 def confidence_features(index: Index, query: Query, ranked: list[Ranked], rank: int) -> list[float]:
@@ -250,10 +285,11 @@ def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSetti
         query, hits, language = _search_languages(index, question, depth, languages)
         semantic = semantic and language in SEMANTIC_LANGUAGES
     if not semantic:
-        ranked = [Ranked(h.doc, h.score, h.score) for h in hits]
+        ranked = [Ranked(h.doc, h.score, h.score, lexical_first=rank == 0) for rank, h in enumerate(hits)]
     else:
         vector = settings.embedder.encode([question])[0]
-        ranked = [Ranked(r.doc, r.score, r.bm25, r.cosine, r.question_cosine, r.pair_cosine) for r in hybrid_rank(
+        ranked = [Ranked(r.doc, r.score, r.bm25, r.cosine, r.question_cosine, r.pair_cosine, r.lexical_first,
+                         r.dense_first) for r in hybrid_rank(
             index, query, vector, hits, settings.rerank_depth, settings.semantic_weight, settings.question_share)]
     if len(languages) == 1 and index.passage_languages is not None:
         ranked = own_language_first(index, ranked, languages[0])
@@ -295,10 +331,12 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
         scored.append(result)
     ranked, results = ranked[:top_k], scored[:top_k]
     confident = bool(results) and results[0]["confidence"] >= settings.min_confidence
-    if semantic and ranked and ranked[0].cosine < settings.min_cosine:
+    if semantic and ranked and (ranked[0].cosine < settings.min_cosine
+                                or results[0]["confidence"] < settings.semantic_min_confidence):
         confident = False
-    answer = results[0] if confident else None
-    close = _close_alternatives(scored) if answer and semantic else []
+    # Close to another FAQ question: no single answer, the candidates are offered instead.
+    close = close_alternatives(scored) if confident and semantic else []
+    answer = results[0] if confident and not close else None
     # The first result's words only: what clients highlight, at a tenth of the cost of every result's.
     terms = matched_words(index, query, [results[0]["question"] or "", results[0]["text"]]) if results else []
     results += _suggestions(index, top_k - len(results), {r.doc for r in ranked})
@@ -307,22 +345,23 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
         "answer": answer,
         "results": results,
         "did_you_mean": close,
+        "uncertain": bool(close),
         "took_ms": round((time.perf_counter() - started) * 1000, 3),
         "lang": language_code(query.language),
         "terms": terms,
     }
 
 
-def _close_alternatives(scored: list[dict]) -> list[dict]:
-    """Other FAQ pairs scored within DID_YOU_MEAN_MARGIN of the answer (scored[0]): the question is
-    ambiguous between them, so the reader is shown them beside the answer ("did you mean")."""
+def close_alternatives(scored: list[dict]) -> list[dict]:
+    """Other FAQ pairs (other questions) scored within DID_YOU_MEAN_MARGIN of the best passage
+    (scored[0], an FAQ pair), best first: the question is ambiguous between them ("did you mean")."""
     best = scored[0]
     if not best["score"] or best["kind"] != "faq":
         return []
     seen = {" ".join(words(best["question"]))}
     out = []
-    for item in scored[1:MAX_ALTERNATIVES + 1]:
-        if (best["score"] - item["score"]) / abs(best["score"]) > DID_YOU_MEAN_MARGIN:
+    for item in scored[1:]:
+        if len(out) == MAX_ALTERNATIVES or (best["score"] - item["score"]) / abs(best["score"]) > DID_YOU_MEAN_MARGIN:
             break
         key = " ".join(words(item["question"] or ""))
         if item["kind"] == "faq" and key not in seen:

@@ -36,6 +36,8 @@ class Reranked:
     cosine: float  # the better of the two below
     question_cosine: float = 0.0  # to the FAQ question's vector (a paragraph's text)
     pair_cosine: float = 0.0  # to the question-with-answer vector (a paragraph's text)
+    lexical_first: bool = False  # BM25's best passage
+    dense_first: bool = False  # the passage whose vectors are nearest the question's
 
 
 def has_vectors(index: Index) -> bool:
@@ -79,6 +81,7 @@ def hybrid_rank(index: Index, query: Query, query_vector: np.ndarray, hits: list
     cq, ca = cosines(index, query_vector, docs)
     best = bm25.max() or 1.0
     score = (1 - weight) * bm25 / best + weight * (question_share * cq + (1 - question_share) * ca)
-    out = [Reranked(d, s, b, max(q, a), q, a) for d, s, b, q, a in
+    lexical_first, dense_first = hits[0].doc if hits else -1, near[0] if near else -1
+    out = [Reranked(d, s, b, max(q, a), q, a, d == lexical_first, d == dense_first) for d, s, b, q, a in
            zip(docs.tolist(), score.tolist(), bm25.tolist(), cq.tolist(), ca.tolist())]
     return sorted(out, key=lambda r: (-r.score, r.doc))

@@ -84,7 +84,11 @@ SCHEMAS = {
                         "description": "top_k passages, best first; unmatched suggestions at score 0 fill up."},
             "did_you_mean": {"type": "array", "maxItems": 2, "items": {"$ref": "#/components/schemas/Passage"},
                              "description": "Other FAQ pairs (other questions) that scored nearly as well as the "
-                                            "answer: offer them beside it. Empty when the answer is clear or null."},
+                                            "first result. Empty when it is clear or no passage is confident."},
+            "uncertain": {"type": "boolean",
+                          "description": "True when the question is as close to other FAQ questions (did_you_mean) "
+                                         "as to the first result's: answer is then null, and a client offers the "
+                                         "first result's question and did_you_mean's as choices."},
             "took_ms": {"type": "number", "minimum": 0},
             "lang": {"type": "string", "description": "The language the question was analysed in (a language code)."},
             "terms": {"type": "array", "items": {"type": "string"},

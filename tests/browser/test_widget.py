@@ -104,6 +104,34 @@ def test_suggestions_are_the_scored_results_by_question_or_first_words(page):
     expect(chips).to_have_text(["How much sun do tomatoes need?", "Tomatoes need six hours of sun a day,…"])
 
 
+def test_an_uncertain_response_offers_the_questions_as_chips_and_no_answer(page):
+    """uncertain: the question is as close to other FAQ questions as to the first result's, so the
+    widget shows the candidate questions to pick from, and none of their answers."""
+    def passage(n, question, score):
+        return {"id": f"a#{n}", "kind": "faq", "question": question, "text": f"Answer number {n}.",
+                "title": "A", "section": "", "url": "/a", "link": "/a", "score": score, "confidence": 0.8}
+
+    first, other = passage(1, "Should schools close?", 0.81), passage(2, "Will schools be dismissed?", 0.80)
+    page.route("**/api/ask", lambda route: route.fulfill(content_type="application/json", body=json.dumps(
+        {"question": "school closed?", "answer": None, "results": [first, other, passage(3, "Can dogs get it?", 0.4)],
+         "did_you_mean": [other], "uncertain": True, "took_ms": 1})))
+    open_widget(page)
+    ask(page, "school closed?")
+    row = last_bot_row(page)
+    expect(row).to_contain_text("Your question is close to more than one of ours. Which do you mean?")
+    expect(row.locator(".chip")).to_have_text(["Should schools close?", "Will schools be dismissed?"])
+    expect(page.locator(f"{WIDGET} .bubble.answer")).to_have_count(0)
+    expect(row).not_to_contain_text("Answer number")
+    expect(page.locator(f"{WIDGET} [role=status]")).to_contain_text("Which do you mean?")
+    page.reload()  # the turn survives in the saved conversation
+    page.get_by_role("button", name=OPEN).click()
+    expect(last_bot_row(page).locator(".chip")).to_have_count(2)
+    page.screenshot(path=str(ARTIFACTS / "widget-uncertain.png"))
+    row = last_bot_row(page)
+    row.locator(".chip").first.click()
+    expect(page.locator(f"{WIDGET} .row.user").last).to_have_text("You: Should schools close?")
+
+
 def test_the_whole_flow_works_with_the_keyboard_only(page, served):
     page.goto("/")
     for _ in range(20):
