@@ -186,7 +186,8 @@ def main(argv=None):
         print(f"  {part}: right {sh['right']:.1%}, wrong {sh['wrong']:.1%}, unsure {sh['unsure']:.1%} "
               f"(right one among the choices {sh['in_chips']:.0%}), none {sh['none']:.1%}")
     o = faqbot_report["overall"]
-    print(f"\n{rows[-1][0]} with its no-answer threshold ({settings.min_confidence}): answers {o['answered']:.1%} of in-scope questions, "
+    print(f"\n{rows[-1][0]} with its no-answer thresholds (min_confidence {settings.min_confidence}, semantic_min_confidence "
+          f"{settings.semantic_min_confidence}): answers {o['answered']:.1%} of in-scope questions, "
           f"right first passage AND answered: {o['answered_hit@1']:.3f} (vs Hit@1 {o['hit@1']:.3f} without threshold)")
     if "no_answer" in faqbot_report:
         na = faqbot_report["no_answer"]

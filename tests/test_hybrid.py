@@ -131,6 +131,9 @@ def test_did_you_mean_lists_close_faq_pairs_only(monkeypatch):
     scored = [passage("faq", "Q one?", 1.0)] + [passage("faq", "q one", 0.999)] * 3 + [
         passage("faq", "Q two?", 0.99), passage("faq", "Q three?", 0.985), passage("faq", "Q four?", 0.98)]
     assert [p["question"] for p in answer.close_alternatives(scored)] == ["Q two?", "Q three?"]
+    # Asking the best passage's own question (a chip) is not ambiguous; other wordings may be.
+    assert answer.close_alternatives(scored, "q ONE?") == []
+    assert len(answer.close_alternatives(scored, "q one please")) == 2
 
 
 def test_misspelled_terms_read_as_an_indexed_neighbour(index_dir):
@@ -168,6 +171,8 @@ def test_compiled_cosines_equal_numpy(monkeypatch):
 def test_a_question_as_close_to_two_faq_questions_gets_choices_not_an_answer(tmp_path):
     """Two pages ask nearly the same FAQ question with different answers: a question matching both
     is answered with the two questions to choose from (uncertain), never one of the answers."""
+    from dataclasses import replace
+
     from faqbot.search.answer import AnswerSettings, ask
     from faqbot.index.embed import load_embedder
     from faqbot.index.pipeline import index_paths
@@ -185,15 +190,23 @@ def test_a_question_as_close_to_two_faq_questions_gets_choices_not_an_answer(tmp
     embedder = load_embedder()
     index_paths([folder], tmp_path / "ix", embedder=embedder)
     index = Index.load(tmp_path / "ix")
-    settings = AnswerSettings(embedder=embedder, min_confidence=0.0)
+    settings = AnswerSettings(embedder=embedder, min_confidence=0.0, semantic_min_confidence=0.0)
 
     both = ask(index, "should schools close in an outbreak", 5, settings)
     assert both["uncertain"] is True and both["answer"] is None
     offered = {both["results"][0]["question"]} | {r["question"] for r in both["did_you_mean"]}
     assert offered == {"Should schools close during the outbreak?", "Should schools close during an outbreak?"}
 
+    # A chip asks one of those questions word for word: that one is answered.
+    chosen = ask(index, "Should schools close during an outbreak?", 5, settings)
+    assert chosen["uncertain"] is False and chosen["answer"]["question"] == "Should schools close during an outbreak?"
+
     clear = ask(index, "can dogs catch it", 5, settings)
     assert clear["uncertain"] is False and clear["did_you_mean"] == []
     assert clear["answer"]["question"] == "Can my dog catch the virus?"
     lexical = ask(index, "should schools close in an outbreak", 5, AnswerSettings(min_confidence=0.0))
     assert lexical["uncertain"] is False and lexical["answer"] is not None  # BM25 scores: no such rule
+    # semantic_min_confidence: a floor of semantic ranking only.
+    strict = AnswerSettings(embedder=embedder, min_confidence=0.0, semantic_min_confidence=1.0)
+    assert ask(index, "can dogs catch it", 5, strict)["answer"] is None
+    assert ask(index, "can dogs catch it", 5, replace(strict, embedder=None))["answer"] is not None

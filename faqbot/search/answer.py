@@ -335,7 +335,7 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
                                 or results[0]["confidence"] < settings.semantic_min_confidence):
         confident = False
     # Close to another FAQ question: no single answer, the candidates are offered instead.
-    close = close_alternatives(scored) if confident and semantic else []
+    close = close_alternatives(scored, question) if confident and semantic else []
     answer = results[0] if confident and not close else None
     # The first result's words only: what clients highlight, at a tenth of the cost of every result's.
     terms = matched_words(index, query, [results[0]["question"] or "", results[0]["text"]]) if results else []
@@ -352,13 +352,16 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     }
 
 
-def close_alternatives(scored: list[dict]) -> list[dict]:
+def close_alternatives(scored: list[dict], question: str = "") -> list[dict]:
     """Other FAQ pairs (other questions) scored within DID_YOU_MEAN_MARGIN of the best passage
-    (scored[0], an FAQ pair), best first: the question is ambiguous between them ("did you mean")."""
+    (scored[0], an FAQ pair), best first: the question is ambiguous between them ("did you mean").
+    None when the question is the best passage's own FAQ question, word for word (a chip clicked)."""
     best = scored[0]
     if not best["score"] or best["kind"] != "faq":
         return []
     seen = {" ".join(words(best["question"]))}
+    if " ".join(words(question)) in seen:
+        return []
     out = []
     for item in scored[1:]:
         if len(out) == MAX_ALTERNATIVES or (best["score"] - item["score"]) / abs(best["score"]) > DID_YOU_MEAN_MARGIN:
