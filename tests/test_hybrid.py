@@ -175,7 +175,7 @@ def test_a_question_as_close_to_two_faq_questions_gets_choices_not_an_answer(tmp
 
     from faqbot.search.answer import AnswerSettings, ask
     from faqbot.index.embed import load_embedder
-    from faqbot.index.pipeline import index_paths
+    from faqbot.index.incremental import index_sources
 
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -188,7 +188,7 @@ def test_a_question_as_close_to_two_faq_questions_gets_choices_not_an_answer(tmp
         (folder / name).write_text(f"# {title}\n\nAbout {title.lower()}.\n\n## Frequently Asked Questions\n\n"
                                    f"### {question}\n\n{answer}\n", encoding="utf-8")
     embedder = load_embedder()
-    index_paths([folder], tmp_path / "ix", embedder=embedder)
+    index_sources([folder], tmp_path / "ix", embedder=embedder)
     index = Index.load(tmp_path / "ix")
     settings = AnswerSettings(embedder=embedder, min_confidence=0.0, semantic_min_confidence=0.0)
 
