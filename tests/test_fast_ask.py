@@ -1,4 +1,4 @@
-"""web.FastAsk answers POST /api/ask with the same status, headers and body as the Flask view."""
+"""fast_ask.FastAsk answers POST /api/ask with the same status, headers and body as the Flask view."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from faqbot.serve.limits import COUNTED
-from faqbot.serve.web import FastAsk
+from faqbot.serve.fast_ask import FastAsk
 
 
 def _apps(make_app, tmp_path, **overrides):

@@ -30,7 +30,7 @@ from ..errors import ApiError
 from ..ops.storage import ThreadConnections, describe, open_sqlite
 
 LIMITED = {("POST", "/api/ask"), ("POST", "/api/feedback")}
-# WSGI environ key: the request was already counted (by web.FastAsk) with this result (None = allowed).
+# WSGI environ key: the request was already counted (by fast_ask.FastAsk) with this result (None = allowed).
 COUNTED = "faqbot.rate_limit.retry_after"
 _NOT_COUNTED = object()
 WINDOW_SECONDS = 60

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any, Mapping
 
@@ -11,15 +10,16 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from . import admin_auth, limits, openapi, reindex
-from ..search.answer import AnswerSettings, ask
+from ..search.answer import AnswerSettings
 from ..config import Settings, load_settings
 from ..errors import ApiError, BadQuestion, FaqbotError, error_body
 from .live import LiveIndex
 from ..ops.qlog import QuestionLog
 from .pages import pages
+from .ask_request import MAX_BODY_BYTES, answer_request, unicode_problem
+from .fast_ask import FastAsk
 from .report_page import report_page
 
-MAX_BODY_BYTES = 16 * 1024
 
 api = Blueprint("api", __name__)
 
@@ -59,17 +59,6 @@ class ApiRequest(Request):
         raise ApiError(f"The request body is not valid JSON ({e}).")
 
 
-def _unicode_problem(data: dict) -> str | None:
-    """Why a parsed body cannot be stored as UTF-8 text (a lone surrogate escape: "\ud800"), or None."""
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return "The request body must be valid Unicode text (it has a lone surrogate escape)."
-    except RecursionError:
-        return "The request body is not valid JSON: it is nested too deeply."
-    return None
-
-
 def _parse_json_body() -> None:
     """before_request: a JSON body that does not parse is a 400 here, before any view sees it."""
     if request.is_json and request.get_data(cache=True):  # over the size limit: 413 from get_data
@@ -80,20 +69,10 @@ def _json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError("The request body must be a JSON object.")
-    problem = _unicode_problem(data)
+    problem = unicode_problem(data)
     if problem:
         raise ApiError(problem)
     return data
-
-
-def _answer(extensions: dict, index, data: dict) -> dict:
-    """ask() for a request body, and the question logged (raises BadQuestion)."""
-    response = ask(index, data.get("question"), data.get("top_k", extensions["faqbot.settings"].top_k),
-                   extensions["faqbot.answer_settings"], data.get("lang"))
-    log = extensions.get("faqbot.log")
-    if log is not None:
-        log.record_question(response["question"], response)
-    return response
 
 
 @api.post("/api/ask")
@@ -101,86 +80,9 @@ def api_ask():
     """Answer a question: {question, top_k?, lang?} -> {question, answer, results, took_ms, lang, terms}."""
     data = _json_body()
     try:
-        return jsonify(_answer(current_app.extensions, _index(), data))
+        return jsonify(answer_request(current_app.extensions, _index(), data))
     except BadQuestion as err:
         raise ApiError(str(err)) from None
-
-
-class FastAsk:
-    """WSGI middleware: a well-formed POST /api/ask answered without Flask's per-request machinery.
-
-    Flask's request and app contexts, routing, JSON helpers and header handling cost about 0.3 ms
-    of CPU per request (a third of a lexical answer at 100k passages). This path parses the body,
-    applies the rate limit, asks and logs through the same functions as the view, and sends the
-    same bytes: the JSON is encoded by the app's JSON provider exactly as jsonify does, and the
-    headers are the ones the app's after_request hooks (security headers, CORS, index version, and
-    any added later) give a response to a request with the same Origin and Host, worked out once by
-    running those hooks and then remembered. Anything else (other routes, another content type, a
-    body over the limit or not a JSON object, a bad question, no index, a refused request, an error)
-    goes to Flask, so every error answer comes from one place; the rate limit is never counted
-    twice (limits.COUNTED). tests/test_fast_ask.py checks both paths give the same responses.
-    """
-
-    _MAX_HEADER_SETS = 256
-
-    def __init__(self, app: Flask, wsgi_app):
-        self.app = app
-        self.wsgi_app = wsgi_app
-        self._headers: dict[tuple, list[tuple[str, str]]] = {}
-
-    def __call__(self, environ, start_response):
-        if (environ.get("PATH_INFO") != "/api/ask" or environ.get("REQUEST_METHOD") != "POST"
-                or self.app.debug or self.app.json.compact is False):
-            return self.wsgi_app(environ, start_response)
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or -1)
-        except ValueError:
-            length = -1
-        mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-        if not 0 <= length <= MAX_BODY_BYTES or mimetype != "application/json":
-            return self.wsgi_app(environ, start_response)
-        body = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again if the request goes there
-        try:
-            data = self.app.json.loads(body)
-        except ValueError:  # Flask answers it: 400 from _parse_json_body
-            return self.wsgi_app(environ, start_response)
-        if not isinstance(data, dict) or _unicode_problem(data):
-            return self.wsgi_app(environ, start_response)
-        extensions = self.app.extensions
-        limiter = extensions.get("faqbot.limiter")
-        if limiter is not None:
-            retry_after = limiter.hit(limits.client_address(environ))
-            environ[limits.COUNTED] = retry_after
-            if retry_after is not None:
-                return self.wsgi_app(environ, start_response)
-        index = extensions["faqbot.live"].current()
-        if index is None:
-            return self.wsgi_app(environ, start_response)
-        try:
-            response = _answer(extensions, index, data)
-        except Exception:  # noqa: BLE001 - a bad question or a failure: Flask answers it (400, 503, 500)
-            return self.wsgi_app(environ, start_response)
-        payload = f"{self.app.json.dumps(response, separators=(',', ':'))}\n".encode()
-        headers = [*self._headers_for(environ, index.version), ("Content-Length", str(len(payload)))]
-        start_response("200 OK", headers)
-        return [payload]
-
-    def _headers_for(self, environ: dict, version: str) -> list[tuple[str, str]]:
-        """The headers the app's hooks give a JSON answer to this request (by index version, Origin and Host)."""
-        key = (version, environ.get("HTTP_ORIGIN"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
-               environ.get("SERVER_PORT"), environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME", ""))
-        headers = self._headers.get(key)
-        if headers is None:
-            probe = {**environ, "wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "0"}
-            with self.app.request_context(probe):
-                g.faqbot_index_version = version
-                response = self.app.process_response(self.app.response_class(b"", mimetype=self.app.json.mimetype))
-            headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
-            if len(self._headers) >= self._MAX_HEADER_SETS:
-                self._headers.clear()
-            self._headers[key] = headers
-        return headers
 
 
 @api.post("/api/feedback")
