@@ -221,14 +221,25 @@ def _blas():
     return ThreadpoolController()
 
 
-def _one_blas_thread():
-    """A context in which BLAS runs on the calling thread only (about 10 us to enter and leave).
+# Above this load average per core, a question is embedded on one BLAS thread (_small_input_threads).
+BUSY_LOAD_PER_CORE = 2.0
 
-    A question's matrices are small (a dozen rows): a second BLAS thread gains little on an idle
-    machine and, on a busy one, waiting for it to be scheduled cost 200 ms and more a question
-    (encode p50 with 10 processes on 2 cores: 190-600 ms default, 57-85 ms on one thread).
-    """
+
+def _one_blas_thread():
+    """A context in which BLAS runs on the calling thread only (about 10 us to enter and leave)."""
     return _blas().limit(limits=1, user_api="blas")
+
+
+def _small_input_threads(cores: int):
+    """The BLAS threads for a small input (a question): all of them on a machine with cores to spare,
+    one when it is busy. Semantic ask() at 100k, p50, two threads against one, same process taking
+    turns: 14.1 against 19.1 ms at load average 2.8 and 18.7 against 20.0 ms at 3 on 2 cores; 172.5
+    against 37.0 ms at load 9, where waiting for the second thread to be scheduled dominates.
+    `faqbot serve` workers run on one BLAS thread anyway (serve/server.py).
+    """
+    if os.getloadavg()[0] < BUSY_LOAD_PER_CORE * cores:
+        return contextlib.nullcontext()
+    return _one_blas_thread()
 
 
 def _workers() -> int:
@@ -340,7 +351,7 @@ class Embedder:
 
         threads = min(self.threads, len(batches))
         if threads <= 1:
-            with _one_blas_thread() if total < 512 else contextlib.nullcontext():
+            with _small_input_threads(self.threads) if total < 512 else contextlib.nullcontext():
                 for batch in batches:
                     run(batch)
             return out
