@@ -11,7 +11,6 @@ CPU per request is the steady figure on a shared machine; req/s and p99 follow t
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -19,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from speed_ab import CACHE, REPO, _child
+from speed_ab import ab_parser, side_indexes
 
 KEYS = ("rps", "p50_ms", "p99_ms", "errors", "server_cpu_ms", "load_avg")
 
@@ -34,18 +33,10 @@ def _serve(root: str, index_dir: Path, seconds: int) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--other", required=True, help="the other checkout (its faqbot and benchmarks/load.py are used)")
-    parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=6)
+    parser = ab_parser(__doc__.split("\n\n")[0], "the other checkout (its faqbot and benchmarks/load.py are used)")
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args(argv)
-    sides = {"this": str(REPO), "other": str(Path(args.other).resolve())}
-    dirs = {}
-    for side, root in sides.items():
-        dirs[side] = CACHE / f"ab-{side}-{args.size}"
-        if not (dirs[side] / "manifest.json").exists():
-            _child(root, ["build", str(args.size), str(dirs[side])])
+    sides, dirs = side_indexes(args.other, args.size)
     results: dict[str, list[dict]] = {side: [] for side in sides}
     for n in range(args.rounds):
         for side in (sides if n % 2 == 0 else reversed(list(sides))):

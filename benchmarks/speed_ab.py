@@ -68,20 +68,32 @@ def child(args: list[str]) -> None:
     print(json.dumps(out))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--other", required=True, help="the other checkout (its faqbot package is imported)")
+def ab_parser(description: str, other_help: str) -> argparse.ArgumentParser:
+    """The options every A/B benchmark takes: --other, --size, --rounds."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--other", required=True, help=other_help)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--queries", type=int, default=400)
-    args = parser.parse_args(argv)
-    sides = {"this": str(REPO), "other": str(Path(args.other).resolve())}
+    return parser
+
+
+def side_indexes(other: str, size: int) -> tuple[dict[str, str], dict[str, Path]]:
+    """Each side's checkout and its index of the same size passages (built by that side once, then cached)."""
+    sides = {"this": str(REPO), "other": str(Path(other).resolve())}
     dirs = {}
     for side, root in sides.items():
-        dirs[side] = CACHE / f"ab-{side}-{args.size}"
+        dirs[side] = CACHE / f"ab-{side}-{size}"
         if not (dirs[side] / "manifest.json").exists():
-            build = _child(root, ["build", str(args.size), str(dirs[side])])
-            print(f"{side}: built {args.size} passages in {build['build_s']:.1f} s", flush=True)
+            build = _child(root, ["build", str(size), str(dirs[side])])
+            print(f"{side}: built {size} passages in {build['build_s']:.1f} s", flush=True)
+    return sides, dirs
+
+
+def main(argv=None):
+    parser = ab_parser(__doc__.split("\n\n")[0], "the other checkout (its faqbot package is imported)")
+    parser.add_argument("--queries", type=int, default=400)
+    args = parser.parse_args(argv)
+    sides, dirs = side_indexes(args.other, args.size)
     results: dict[str, list[dict]] = {side: [] for side in sides}
     for n in range(args.rounds):
         for side in (sides if n % 2 == 0 else reversed(list(sides))):
