@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from speed_ab import ab_parser, side_indexes
+from speed_ab import ab_parser, side_indexes, take_turns
 
 KEYS = ("rps", "p50_ms", "p99_ms", "errors", "server_cpu_ms", "load_avg")
 
@@ -37,13 +37,14 @@ def main(argv=None):
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args(argv)
     sides, dirs = side_indexes(args.other, args.size)
-    results: dict[str, list[dict]] = {side: [] for side in sides}
-    for n in range(args.rounds):
-        for side in (sides if n % 2 == 0 else reversed(list(sides))):
-            row = _serve(sides[side], dirs[side], args.seconds)
-            results[side].append(row)
-            print(f"round {n + 1} {side}: {row['rps']:.0f} req/s, p99 {row['p99_ms']:.1f} ms, "
-                  f"{row['server_cpu_ms']:.2f} ms CPU/request (load average {row['load_avg']:.1f})", flush=True)
+
+    def serve_once(side: str) -> dict:
+        row = _serve(sides[side], dirs[side], args.seconds)
+        print(f"{side}: {row['rps']:.0f} req/s, p99 {row['p99_ms']:.1f} ms, "
+              f"{row['server_cpu_ms']:.2f} ms CPU/request (load average {row['load_avg']:.1f})", flush=True)
+        return row
+
+    results = take_turns(sides, args.rounds, serve_once)
     print(f"\n{args.size} English passages, {args.rounds} rounds of {args.seconds} s taking turns "
           f"(this = {sides['this']}, other = {sides['other']}); median over rounds, every round in brackets\n")
     print("| side | req/s | worker CPU ms/request | p99 ms | errors |")

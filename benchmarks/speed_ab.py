@@ -89,15 +89,22 @@ def side_indexes(other: str, size: int) -> tuple[dict[str, str], dict[str, Path]
     return sides, dirs
 
 
+def take_turns(sides: dict[str, str], rounds: int, run) -> dict[str, list[dict]]:
+    """Run `run(side)` for every side, `rounds` times, alternating which side goes first."""
+    results: dict[str, list[dict]] = {side: [] for side in sides}
+    for n in range(rounds):
+        for side in (sides if n % 2 == 0 else reversed(list(sides))):
+            results[side].append(run(side))
+    return results
+
+
 def main(argv=None):
     parser = ab_parser(__doc__.split("\n\n")[0], "the other checkout (its faqbot package is imported)")
     parser.add_argument("--queries", type=int, default=400)
     args = parser.parse_args(argv)
     sides, dirs = side_indexes(args.other, args.size)
-    results: dict[str, list[dict]] = {side: [] for side in sides}
-    for n in range(args.rounds):
-        for side in (sides if n % 2 == 0 else reversed(list(sides))):
-            results[side].append(_child(sides[side], ["time", str(dirs[side]), str(args.queries)]))
+    results = take_turns(sides, args.rounds,
+                         lambda side: _child(sides[side], ["time", str(dirs[side]), str(args.queries)]))
     print(f"\n{args.size} English passages, {args.queries} questions, {args.rounds} rounds taking turns "
           f"(this = {sides['this']}, other = {sides['other']}); median over rounds, ms\n")
     print("| call | this p50 | other p50 | this/other p50 | this p99 | other p99 |")
