@@ -21,12 +21,12 @@ import importlib.util
 import json
 import logging
 import math
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from .blas_threads import available_cores, small_input_threads
 from .safetensors_file import read_safetensors
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -213,43 +213,6 @@ def _kernels():
         return None
 
 
-@lru_cache(maxsize=1)
-def _blas():
-    """threadpoolctl's controller of the loaded BLAS libraries, found once (a search costs about 1 ms)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-# Above this load average per core, a question is embedded on one BLAS thread (_small_input_threads).
-BUSY_LOAD_PER_CORE = 2.0
-
-
-def _one_blas_thread():
-    """A context in which BLAS runs on the calling thread only (about 10 us to enter and leave)."""
-    return _blas().limit(limits=1, user_api="blas")
-
-
-def _small_input_threads(cores: int):
-    """The BLAS threads for a small input (a question): all of them on a machine with cores to spare,
-    one when it is busy. Semantic ask() at 100k, p50, two threads against one, same process taking
-    turns: 14.1 against 19.1 ms at load average 2.8 and 18.7 against 20.0 ms at 3 on 2 cores; 172.5
-    against 37.0 ms at load 9, where waiting for the second thread to be scheduled dominates.
-    `faqbot serve` workers run on one BLAS thread anyway (serve/server.py).
-    """
-    if os.getloadavg()[0] < BUSY_LOAD_PER_CORE * cores:
-        return contextlib.nullcontext()
-    return _one_blas_thread()
-
-
-def _workers() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 class Embedder:
     """The BERT encoder of all-MiniLM-L6-v2 with mean pooling; `encode` turns texts into unit vectors."""
 
@@ -264,7 +227,7 @@ class Embedder:
         self.heads: int = config["num_attention_heads"]
         self.eps: float = config["layer_norm_eps"]
         self.tokenizer = tokenizer
-        self.threads = _workers()
+        self.threads = available_cores()
         self.passage_tokens = PASSAGE_TOKENS
         w = weights
         self.word = w["embeddings.word_embeddings.weight"]
@@ -351,7 +314,7 @@ class Embedder:
 
         threads = min(self.threads, len(batches))
         if threads <= 1:
-            with _small_input_threads(self.threads) if total < 512 else contextlib.nullcontext():
+            with small_input_threads(self.threads) if total < 512 else contextlib.nullcontext():
                 for batch in batches:
                     run(batch)
             return out
