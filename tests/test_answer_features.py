@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from faqbot.search.answer import (LEXICAL_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
+from faqbot.search.answer import (LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, SEMANTIC_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
                            feature_rows, rank_passages)
 from faqbot.index.bm25 import K1
 from faqbot.index.store import Index
@@ -76,6 +76,16 @@ def test_batched_features_equal_the_per_passage_definition(index_dir, question):
     assert rows == [_reference_features(index, query, ranked, r) for r in range(len(ranked))]
     for rank in range(len(ranked)):
         assert confidence_features(index, query, ranked, rank) == rows[rank]
+
+
+@pytest.mark.parametrize("weights", [LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, SEMANTIC_WEIGHTS])
+def test_features_skipped_for_a_model_give_the_same_confidences(index_dir, weights):
+    """ask() passes its weights so features they weigh 0 are not computed: the confidences stay the same."""
+    index = Index.load(index_dir)
+    for question in QUESTIONS:
+        query, ranked, _ = rank_passages(index, question, 20, AnswerSettings())
+        full = [confidence(row, weights) for row in feature_rows(index, query, ranked)]
+        assert [confidence(row, weights) for row in feature_rows(index, query, ranked, weights)] == full
 
 
 @pytest.mark.parametrize("field", ["body", "question"])

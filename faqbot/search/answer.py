@@ -178,8 +178,18 @@ def coverage(index: Index, query: Query, docs: np.ndarray, field: str = "body",
     return found / total if total else found
 
 
-def feature_rows(index: Index, query: Query, ranked: list[Ranked]) -> list[list[float]]:
-    """confidence_features for every ranked passage (what ask() scores), computed in one pass."""
+# Features that compare with another question's passage: reading its text costs about a tenth of
+# a lexical ask(), so they are skipped (left 0) for weights that give them 0.
+_OTHER_QUESTION_FEATURES = (CONFIDENCE_FEATURES.index("question_margin"), CONFIDENCE_FEATURES.index("cosine_gap"))
+
+
+def feature_rows(index: Index, query: Query, ranked: list[Ranked],
+                 weights: tuple[float, ...] | None = None) -> list[list[float]]:
+    """confidence_features for every ranked passage (what ask() scores), computed in one pass.
+
+    weights: the model they are scored with, when known; features it weighs 0 and that cost a
+    passage read are then left at 0 (the confidences are the same).
+    """
     if not ranked:
         return []
     docs = np.fromiter((r.doc for r in ranked), dtype=np.int64, count=len(ranked))
@@ -200,9 +210,10 @@ def feature_rows(index: Index, query: Query, ranked: list[Ranked]) -> list[list[
         if rank == 0 and item.score:
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             margin = (item.score - runner_up) / abs(item.score)
-            other = _other_question(index, ranked)
-            question_margin = (item.score - other.score) / abs(item.score) if other else 1.0
-            cosine_gap = item.cosine - (other.cosine if other else 0.0)
+            if weights is None or any(weights[i] for i in _OTHER_QUESTION_FEATURES):
+                other = _other_question(index, ranked)
+                question_margin = (item.score - other.score) / abs(item.score) if other else 1.0
+                cosine_gap = item.cosine - (other.cosine if other else 0.0)
         rows.append([1.0, body[rank], question[rank], min(item.bm25 / best_possible, 2.0),
                      max(min(margin, 1.0), 0.0), item.cosine, item.question_cosine, item.pair_cosine,
                      float(single[rank]), max(min(question_margin, 1.0), 0.0), cosine_gap,
@@ -324,7 +335,7 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     weights = (SEMANTIC_WEIGHTS if semantic else LEXICAL_WEIGHTS if query.language == WORD_TABLE_LANGUAGE
                else OTHER_LEXICAL_WEIGHTS)
     scored = []
-    for item, features in zip(ranked, feature_rows(index, query, ranked)):
+    for item, features in zip(ranked, feature_rows(index, query, ranked, weights)):
         result = index.passage_dict(item.doc)
         result["score"] = round(item.score, 6)
         result["confidence"] = round(confidence(features, weights), 4)
