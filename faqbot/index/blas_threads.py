@@ -19,7 +19,7 @@ def _blas():
 BUSY_LOAD_PER_CORE = 2.0
 
 
-def _one_blas_thread():
+def one_blas_thread():
     """A context in which BLAS runs on the calling thread only (about 10 us to enter and leave)."""
     return _blas().limit(limits=1, user_api="blas")
 
@@ -33,7 +33,7 @@ def small_input_threads(cores: int):
     """
     if os.getloadavg()[0] < BUSY_LOAD_PER_CORE * cores:
         return contextlib.nullcontext()
-    return _one_blas_thread()
+    return one_blas_thread()
 
 
 def available_cores() -> int:

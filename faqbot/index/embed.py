@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .blas_threads import available_cores, small_input_threads
+from .blas_threads import available_cores, one_blas_thread, small_input_threads
 from .safetensors_file import read_safetensors
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -320,9 +320,7 @@ class Embedder:
             return out
         from concurrent.futures import ThreadPoolExecutor
 
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        with one_blas_thread(), ThreadPoolExecutor(threads) as pool:
             list(pool.map(run, batches[::-1]))  # longest first: the short ones fill in at the end
         return out
 

@@ -11,8 +11,7 @@ from itertools import chain
 
 import numpy as np
 
-from ..config import LANGUAGE_TAG
-from ..config import BY_NAME, default
+from ..config import BY_NAME, LANGUAGE_TAG, default
 from ..errors import BadQuestion
 from ..index.store import Index
 from ..index.bm25 import K1

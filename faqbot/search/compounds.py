@@ -4,7 +4,7 @@ These languages write compounds as one word ("Infektionsrisiko", "Coronavirus"),
 and the passage that answers it often share a part of a word but no whole word. No word list is
 needed: the index's own term table says which parts are words. A question term is
 
-- split into two (or three) parts that are terms of the index, a linking "s", "es", "n" or "en"
+- split into two (or three) parts that are terms of the index, a linking "s", "es", "n", "en" or "e"
   allowed after the first ("infektionsrisiko" -> "infektion" + "risiko"), and
 - widened with the index terms it begins or ends ("corona" -> "coronavirus", "coronakrank").
 
