@@ -14,7 +14,7 @@ from .snowball import nltk_stemmer
 from .stopwords import ENGLISH_STOPWORDS
 
 # Bump when tokens change: an index built by another analyzer is refused.
-ANALYZER_VERSION = "2"
+ANALYZER_VERSION = "3"
 
 
 def _combining_marks() -> str:
@@ -73,11 +73,15 @@ def _token(word: str, language: str) -> str:
     if _UNSPACED_RUN.match(word):
         return word  # a character bigram
     stopwords, stem, normalize_word = analysis(language)
-    if normalize_word is not None:
-        word = normalize_word(word)
-    if not word or word in stopwords:
+    if normalize_word is None:
+        if not word or word in stopwords:
+            return ""
+        return stem(word) if stem is not None else word
+    normal = normalize_word(word)
+    if not normal or normal in stopwords:
         return ""
-    return stem(word) if stem is not None else word
+    # The stemmer reads the word as written (Arabic: ta marbuta marks the suffixes it removes); its stem is normalised.
+    return normalize_word(stem(word)) if stem is not None else normal
 
 
 def _slot_mask(n_keys: int) -> int:
