@@ -160,7 +160,8 @@ def main(argv=None):
     # Threshold trade-off (questions with no candidate are never answered).
     dev = outcomes(rows, out_of_fold)
     real = outcomes(held_rows, lambda n, r: w) if held_rows else None
-    floors = (None,) if embedder is None else (None, DEFAULT_MIN_COSINE)
+    # Higher cosine floors too: an off-topic gate apart from the confidence (docs/quality.md).
+    floors = (None,) if embedder is None else (None, DEFAULT_MIN_COSINE, 0.3, 0.35, 0.4)
     print("\n| min_confidence | min_cosine | dev in-scope: right shown | wrong shown | unsure (chips) | right in chips "
           "| none | off-topic refused | held-apart readers: right | wrong | unsure |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
