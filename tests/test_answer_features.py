@@ -20,6 +20,20 @@ QUESTIONS = [
 ]
 
 
+@pytest.fixture(params=["numpy", "compiled"], autouse=True)
+def kernel_path(request, monkeypatch):
+    """Every test here on both paths of coverage(): numpy calls, and the compiled kernel (a server's)."""
+    from faqbot.search import kernel
+
+    kernels = None
+    if request.param == "compiled":
+        before = kernel._kernels
+        assert kernel.load(), "numba is a dependency: the compiled kernel must load"
+        kernels, kernel._kernels = kernel._kernels, before
+    monkeypatch.setattr(kernel, "_kernels", kernels)
+    return request.param
+
+
 def _reference_features(index, query, ranked, rank):
     """The original per-passage definition (search.term_coverage once per passage and field)."""
     item = ranked[rank]

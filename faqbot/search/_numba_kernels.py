@@ -1,7 +1,8 @@
 """numba kernels of the query path (imported only by faqbot.search.kernel.load(): importing numba takes ~0.4 s).
 
 This module holds the pruned top-k search (MaxScore, tiers); the heap and exhaustive scoring are in
-_numba_exhaustive, the dense kernels in _numba_dense, both reached through this module.
+_numba_exhaustive, the dense kernels in _numba_dense, the confidence features' in _numba_features,
+all reached through this module.
 
 Module-level functions, so numba's on-disk cache (cache=True) finds them again in the next process.
 """
@@ -10,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from ._numba_dense import half_dots, pair_hamming  # noqa: F401 - the dense kernels, reached through this module
+from ._numba_features import coverage  # noqa: F401
 from ._numba_exhaustive import (add_positive, best_first, exhaustive, exhaustive_positive, exhaustive_scan,  # noqa: F401
                                 first_at_least, offer, term_bounds, worse)
 

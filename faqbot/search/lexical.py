@@ -375,6 +375,9 @@ def warm_up(index: Index) -> bool:
     if len(index.terms):
         best_passages(index, {0: 1}, 1)
         best_passages(index, {0: 1}, 1, {"body": 1.0})
+        one = np.zeros(1, np.int64)
+        for postings in index.fields.values():  # the confidence features' kernel (answer.coverage)
+            kernel.loaded().coverage(postings.indptr, postings.docs, postings.idf, one, 1.0, one)
     return True
 
 
