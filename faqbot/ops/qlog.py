@@ -50,9 +50,16 @@ _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 _CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
 
+_DIGIT = re.compile(r"\d")  # the same digits as _CARD's
+
+
 def mask_personal(text: str) -> str:
     """The text with e-mail addresses and card-like numbers replaced by [email] and [number]."""
-    return _CARD.sub("[number]", _EMAIL.sub("[email]", text))
+    # Most questions hold neither an "@" nor a digit: the patterns, tried at every position, then
+    # cost 5-10 µs a question on the request path for nothing.
+    if "@" in text:
+        text = _EMAIL.sub("[email]", text)
+    return _CARD.sub("[number]", text) if _DIGIT.search(text) else text
 
 
 class QuestionLog:
