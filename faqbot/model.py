@@ -72,6 +72,9 @@ class Passage:
     link: str  # deep link: url#heading-id or url#:~:text=...
     # How an FAQ pair was found (faq_rules.py), for `faqbot inspect`; not stored in the index.
     rule: str | None = field(default=None, compare=False)
+    # False when the title is only the article's first words (ingest.extract.title_is_opening): the
+    # index then leaves it out of the passage's context (index.store.index_text). Not stored in the index.
+    title_indexed: bool = field(default=True, compare=False)
 
     def to_dict(self) -> dict:
         """Return the JSON shape shared by the CLI and the API (without score/confidence)."""

@@ -33,7 +33,8 @@ def passages(n: int, seed: int = 3) -> list[Passage]:
         faq = i % 4 == 0
         out.append(Passage(id=f"a{i // 5}#{i}", article=f"a{i // 5}", kind="faq" if faq else "paragraph",
                            question=" ".join(rng.sample(WORDS, 4)) + "?" if faq else None, text=text,
-                           title=rng.choice(WORDS), section=rng.choice(["", "Intro"]), url="/a", link="/a#x"))
+                           title=rng.choice(WORDS), section=rng.choice(["", "Intro"]), url="/a", link="/a#x",
+                           title_indexed=i % 3 != 0))
     return out
 
 

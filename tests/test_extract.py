@@ -128,3 +128,27 @@ def test_structured_faq_takes_the_visible_question_heading_id():
     )
     (passage,) = _passages(article)
     assert (passage.section, passage.link) == ("FAQ", "https://e.com/p#is-it-free")
+
+
+def test_a_title_that_is_the_texts_first_words_is_not_indexed_as_context():
+    from faqbot.index.store import index_text
+    from faqbot.ingest.extract import title_is_opening
+
+    opening = "Im Jahr 2000 startete ABC eine webbasierte Werbekampagne rund um ihr Logo."
+    placeholder = Article(title="Im Jahr 2000 startete ABC eine", blocks=(
+        Block("paragraph", opening), Block("heading", "Serien", level=2),
+        Block("paragraph", "Die Fernsehserie lief zehn Jahre lang.")))
+    assert title_is_opening(placeholder)
+    first, second = extract_passages(placeholder, "abc")
+    assert not first.title_indexed and first.title == "Im Jahr 2000 startete ABC eine"  # still shown
+    assert "startete" not in index_text(second)["body"]
+    # A real title stays: shorter ones that open the text ("Oxygen is ..."), and any that does not open it.
+    for title, text in (("Victoria and Albert Museum", "Victoria and Albert Museum (V&A) is a museum in London."),
+                        ("How to reset your password quickly", "Open the settings page and choose Reset.")):
+        article = Article(title=title, blocks=(Block("paragraph", text), Block("heading", "More", level=2),
+                                               Block("paragraph", "More text here.")))
+        assert not title_is_opening(article)
+        assert title.split()[-1] in index_text(extract_passages(article, "a")[1])["body"]
+    # Chinese: the title is the paragraph's first run (character pairs compared).
+    zh = "2000年，美国广播公司发起了一个网络宣传活动，围绕其 圆形标志 。"
+    assert title_is_opening(Article(title=zh.split(" ")[0], blocks=(Block("paragraph", zh),)))

@@ -49,9 +49,10 @@ def index_text(passage: Passage) -> dict[str, str]:
     """The text each field indexes for a passage.
 
     body: everything a reader could be asking about (question, answer or paragraph, and where it
-    stands); question: the FAQ question alone, so a question that matches it can rank its answer first.
+    stands: title and section, the title left out when it is only the article's first words);
+    question: the FAQ question alone, so a question that matches it can rank its answer first.
     """
-    context = f"{passage.title} {passage.section}"
+    context = f"{passage.title if passage.title_indexed else ''} {passage.section}"
     return {
         "body": f"{passage.question or ''} {passage.text} {context}",
         "question": passage.question or "",

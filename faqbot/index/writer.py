@@ -340,7 +340,7 @@ class IndexWriter:
 
 
 def _passage_row(p: Passage) -> tuple:
-    return (p.id, p.article, p.kind, p.question, p.text, p.title, p.section, p.url, p.link)
+    return (p.id, p.article, p.kind, p.question, p.text, p.title, p.section, p.url, p.link, None, p.title_indexed)
 
 
 _worker_coder: TermCoder | None = None
