@@ -88,7 +88,7 @@ def collect(index: Index, queries, articles_dir: Path, settings: AnswerSettings)
             continue
         gold = gold_passages(q, passages, articles_dir) if q.kind != "none" else set()
         scored = [{**passages[r.doc].to_dict(), "score": r.score, "doc": r.doc} for r in ranked]
-        close = close_alternatives(scored, q.query) if semantic else []
+        close = close_alternatives(scored, q.query) if semantic == "english" else []
         in_chips = bool(close) and any(item["doc"] in gold for item in scored[:1] + close)
         rows.append((q, confidence_features(index, query, ranked, 0), int(ranked[0].doc in gold), bool(close), in_chips))
     return rows

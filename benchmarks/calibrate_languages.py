@@ -11,6 +11,9 @@ first passage right?) and the "fit" off-topic questions in German and Spanish
 ones at the same threshold: in-scope right answers shown, wrong answers shown, and off-topic
 refused on the fit questions and on the held-out ones (tests/data/out_of_scope_*_heldout.jsonl),
 which the fit never sees. Prints the weights to put in faqbot/answer.py (OTHER_LEXICAL_WEIGHTS).
+
+--semantic fits the weights of the languages the multilingual model reranks (E5_LANGUAGES;
+OTHER_SEMANTIC_WEIGHTS; indexes built with its vectors), against OTHER_LEXICAL_WEIGHTS.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from faqbot.config import load_settings  # noqa: E402
 from faqbot.ops.evaluate import load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
 from faqbot.index.incremental import index_sources  # noqa: E402
+from faqbot.index.embed_e5 import E5_LANGUAGES  # noqa: E402
+from faqbot.text.analyze import stemmer_language  # noqa: E402
 
 
 def main(argv=None):
@@ -40,15 +45,23 @@ def main(argv=None):
     parser.add_argument("--threshold", type=float, default=answer.DEFAULT_MIN_CONFIDENCE)
     parser.add_argument("--off-topic-share", type=float, default=0.3,
                         help="the off-topic questions' weight in the fit, as a share of the in-scope ones'")
+    parser.add_argument("--semantic", action="store_true",
+                        help="fit OTHER_SEMANTIC_WEIGHTS: ranked with the multilingual model (E5_LANGUAGES)")
     args = parser.parse_args(argv)
     settings = replace(answer.AnswerSettings.configured(load_settings({"semantic": False})), embedder=None)
+    embedder = None
+    if args.semantic:
+        from faqbot.index.embed import load_embedder
+        from faqbot.index.embed_e5 import LazyE5
+
+        embedder, settings = load_embedder(), replace(settings, multilingual=LazyE5())
     rows = {}  # set name -> (in-scope rows, off-topic fit rows, off-topic held-out rows)
     for name, lang, queries_path in sets(None):
-        if lang == "en":
+        if lang == "en" or (args.semantic and stemmer_language(lang) not in E5_LANGUAGES):
             continue
         articles = queries_path.parent / "articles"
         with tempfile.TemporaryDirectory() as tmp:
-            index_sources([articles], tmp)
+            index_sources([articles], tmp, embedder=embedder)
             index = Index.load(tmp)
             extra = name == lang  # off-topic questions against the XQuAD index of their language
             rows[name] = (collect(index, load_queries(queries_path), articles, settings),
@@ -71,8 +84,9 @@ def main(argv=None):
         answered = conf >= args.threshold
         return (right & answered).mean(), (~right & answered).mean(), (~answered).mean()
 
-    old = np.array(answer.LEXICAL_WEIGHTS)
-    print(f"threshold {args.threshold}; English weights -> fitted weights\n")
+    old = np.array(answer.OTHER_LEXICAL_WEIGHTS if args.semantic else answer.LEXICAL_WEIGHTS)
+    print(f"threshold {args.threshold}; {'other languages lexical' if args.semantic else 'English'} weights -> "
+          "fitted weights\n")
     print("| set | in-scope right shown | wrong shown | off-topic refused (fit) | off-topic refused (held-out) |")
     print("|---|---|---|---|---|")
     for name, (in_scope, oos_fit, oos_held) in rows.items():
@@ -82,7 +96,8 @@ def main(argv=None):
             cells.append(f"{shown(oos, old)[2]:.1%} -> {shown(oos, weights)[2]:.1%} of {len(oos)}" if oos else "-")
         print(f"| {name} | {' | '.join(cells)} |")
     print("\nCONFIDENCE_FEATURES =", answer.CONFIDENCE_FEATURES)
-    print("OTHER_LEXICAL_WEIGHTS = (" + ", ".join(f"{v:.3f}" for v in weights) + ")")
+    name = "OTHER_SEMANTIC_WEIGHTS" if args.semantic else "OTHER_LEXICAL_WEIGHTS"
+    print(f"{name} = (" + ", ".join(f"{v:.3f}" for v in weights) + ")")
 
 
 if __name__ == "__main__":

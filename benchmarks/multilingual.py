@@ -4,7 +4,8 @@
 
 Sets: each language folder of ../shared/eval-multilingual/ (XQuAD, 11 languages), its de-faq/
 (German FAQ pages) and ../shared/eval/ (English). Per set: faqbot with default settings (semantic
-reranking where configured and installed), faqbot lexical only, rank-bm25 on whitespace tokens,
+reranking where configured and installed: all-MiniLM-L6-v2 for English, multilingual-e5-small for
+the languages of embed_e5.E5_LANGUAGES), faqbot lexical only, rank-bm25 on whitespace tokens,
 and bm25s (Lucene BM25) with the language's Snowball stemmer (PyStemmer) and bm25s's stopword
 list where it has one; for Chinese, Japanese, Korean and Thai, bm25s over character bigrams.
 --mixed also indexes the English and German dev articles together and counts how often the
@@ -111,16 +112,17 @@ def run_set(name, lang, queries_path, embedder, settings) -> list[tuple[str, dic
         index_sources([articles], tmp, embedder=embedder)
         index = Index.load(tmp)
         passages = [index.passage(i) for i in range(index.n_passages)]
-        lexical = replace(AnswerSettings.configured(settings), embedder=None)
+        lexical = replace(AnswerSettings.configured(settings), embedder=None, multilingual=None)
+        default = replace(AnswerSettings.configured(settings), embedder=embedder)
+        if embedder is None:
+            default = lexical
         rows = [("faqbot lexical only", evaluate(answer_ranker(index, lexical), queries + extra, passages, articles))]
         if embedder is not None:
-            default = replace(lexical, embedder=embedder)
             rows.insert(0, ("faqbot default", evaluate(answer_ranker(index, default), queries + extra, passages, articles)))
         else:
             rows.insert(0, ("faqbot default", rows[0][1]))
         if held:
-            rows[0][1]["heldout"] = evaluate(answer_ranker(index, replace(lexical, embedder=embedder)), held, passages,
-                                             articles)["no_answer"]
+            rows[0][1]["heldout"] = evaluate(answer_ranker(index, default), held, passages, articles)["no_answer"]
         rows.append(("rank-bm25 whitespace", evaluate(rank_bm25_ranker(passages), queries, passages, articles)))
         rows.append(("bm25s " + ("bigrams" if lang in BIGRAM_LANGS else "stem+stop"),
                      evaluate(bm25s_ranker(passages, lang), queries, passages, articles)))
@@ -146,7 +148,8 @@ def mixed(embedder, settings) -> None:
         print("|---|---|---|---|---|")
         for lang, queries_path in (("en", SHARED / "eval" / "queries.jsonl"), ("de", MULTI / "de" / "queries.jsonl")):
             queries = [replace(q, article=f"{lang}-{q.article}") for q in load_queries(queries_path)]
-            for label, answer_settings in (("lexical", replace(AnswerSettings.configured(settings), embedder=None)),
+            for label, answer_settings in (("lexical", replace(AnswerSettings.configured(settings), embedder=None,
+                                                               multilingual=None)),
                                            ("default", replace(AnswerSettings.configured(settings), embedder=embedder))):
                 if label == "default" and embedder is None:
                     continue
@@ -204,7 +207,11 @@ def main(argv=None):
 
     settings = load_settings()
     embedder = load_embedder() if settings.semantic else None
-    print(f"semantic reranking: {'on' if embedder is not None else 'off'}\n")
+    from faqbot.index.embed_e5 import E5_LANGUAGES, load_e5_embedder
+
+    multilingual = embedder is not None and load_e5_embedder() is not None
+    print(f"semantic reranking: {'on' if embedder is not None else 'off'}; multilingual model "
+          f"{'on for ' + ', '.join(sorted(E5_LANGUAGES)) if multilingual else 'off'}\n")
     print("| set | faqbot default H@1 / MRR | faqbot lexical H@1 / MRR | rank-bm25 H@1 / MRR | bm25s H@1 / MRR | "
           "default - best baseline | default: in-scope answered (right answer given), off-topic refused (fit / held-out) |")
     print("|---|---|---|---|---|---|---|")

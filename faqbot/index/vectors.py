@@ -17,6 +17,9 @@ from .store import Index, read_manifest
 # Sign codes of question_vectors and vectors. Codes of vectors centred on their mean found fewer
 # of the exact top 30 (6,000 real passages, 300 questions, 1,000 rescored: 0.984 against 0.993).
 CODE_ARRAYS = ("question_codes", "vector_codes")
+# The multilingual model's arrays are named as the English model's with this prefix ("e5_vectors"...):
+# written only for an index holding passages in one of E5_LANGUAGES, with zero rows for the others.
+E5_SPACE = "e5_"
 
 
 def sign_codes(vectors: np.ndarray, chunk: int = 65_536) -> np.ndarray:
@@ -66,45 +69,86 @@ def embed_texts(
     return out
 
 
-def previous_vectors(index_dir) -> dict[bytes, np.ndarray]:
+def previous_vectors(index_dir, space: str = "") -> dict[bytes, np.ndarray]:
     """key -> vector of the published index's embedded texts (empty when there is none)."""
     try:
         index = Index.load(index_dir)
     except Exception:  # noqa: BLE001 - no usable previous index just means nothing to reuse
         return {}
     arrays = index.arrays
-    if "vector_keys" not in arrays:
+    if space + "vector_keys" not in arrays:
         return {}
-    keys, vectors = arrays["vector_keys"], np.concatenate([arrays["question_vectors"], arrays["vectors"]])
+    keys = arrays[space + "vector_keys"]
+    vectors = np.concatenate([arrays[space + "question_vectors"], arrays[space + "vectors"]])
+    if space:  # only the embedded passages' rows have keys
+        vectors = vectors[arrays[space + "vector_rows"]]
     return {bytes(k): vectors[i] for i, k in enumerate(keys)}
 
 
+def _reusable(index_dir, entry: str, tokens, space: str = "") -> dict[bytes, np.ndarray]:
+    """previous_vectors, if the published index cut passages at the same length with the same model."""
+    try:
+        previous = read_manifest(index_dir).get(entry) or {}
+    except Exception:  # noqa: BLE001 - no usable previous index: nothing to reuse
+        previous = {}
+    return previous_vectors(index_dir, space) if previous.get("passage_tokens") == tokens else {}
+
+
 def vector_arrays(embedder, questions: list[str], texts: list[str], index_dir,
-                  progress: Callable[[int, int], None] | None = None) -> tuple[dict, dict]:
+                  progress: Callable[[int, int], None] | None = None,
+                  languages: list[str] | None = None) -> tuple[dict, dict]:
     """The index arrays and manifest entry holding passage vectors (empty without an embedder).
 
     questions[i] and texts[i] are passage i's two embedding_texts; vectors of texts the published
-    index already holds are reused, if it cut passages at the same length.
+    index already holds are reused, if it cut passages at the same length. languages[i], passage
+    i's analysis language: those in embed_e5.E5_LANGUAGES also get the multilingual model's vectors.
     """
     if embedder is None:
         return {}, {}
+    e5, e5_manifest = e5_arrays(questions, texts, languages or [], index_dir, progress)
     from .embed import MODEL_NAME
 
     encode = getattr(embedder, "encode_passages", embedder.encode)
     tokens = getattr(embedder, "passage_tokens", None)
-    try:
-        previous = read_manifest(index_dir).get("semantic") or {}
-    except Exception:  # noqa: BLE001 - no usable previous index: nothing to reuse
-        previous = {}
-    reuse = previous_vectors(index_dir) if previous.get("passage_tokens") == tokens else {}
+    reuse = _reusable(index_dir, "semantic", tokens)
     vectors = embed_texts(encode, questions + texts, reuse, progress)
     arrays = {
         "question_vectors": vectors[: len(questions)],
         "vectors": vectors[len(questions):],
         "vector_keys": np.array([text_key(t) for t in questions + texts], dtype="S16"),
         **code_arrays(vectors[: len(questions)], vectors[len(questions):]),
+        **e5,
     }
-    return arrays, {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1]), "passage_tokens": tokens}}
+    return arrays, {"semantic": {"model": MODEL_NAME, "dim": int(vectors.shape[1]), "passage_tokens": tokens},
+                    **e5_manifest}
+
+
+def e5_arrays(questions: list[str], texts: list[str], languages: list[str], index_dir,
+              progress: Callable[[int, int], None] | None = None) -> tuple[dict, dict]:
+    """The multilingual model's arrays (E5_SPACE) for the passages whose analysis language is one of
+    E5_LANGUAGES, zero rows for the others; empty when there are none or the model is unavailable."""
+    from .embed_e5 import E5_LANGUAGES, MODEL_NAME, load_e5_embedder
+
+    rows = [i for i, language in enumerate(languages) if language in E5_LANGUAGES]
+    embedder = load_e5_embedder() if rows else None
+    if embedder is None:
+        return {}, {}
+    chosen = [questions[i] for i in rows] + [texts[i] for i in rows]
+    reuse = _reusable(index_dir, "semantic_e5", embedder.passage_tokens, E5_SPACE)
+    vectors = embed_texts(embedder.encode_passages, chosen, reuse, progress)
+    question_vectors = np.zeros((len(questions), vectors.shape[1]), np.float16)
+    pair_vectors = np.zeros_like(question_vectors)
+    question_vectors[rows], pair_vectors[rows] = vectors[: len(rows)], vectors[len(rows):]
+    arrays = {
+        E5_SPACE + "question_vectors": question_vectors,
+        E5_SPACE + "vectors": pair_vectors,
+        E5_SPACE + "vector_rows": np.array(rows + [len(questions) + i for i in rows], np.int64),
+        E5_SPACE + "vector_keys": np.array([text_key(t) for t in chosen], dtype="S16"),
+        **{E5_SPACE + name: codes for name, codes in code_arrays(question_vectors, pair_vectors).items()},
+    }
+    used = sorted({languages[i] for i in rows})
+    return arrays, {"semantic_e5": {"model": MODEL_NAME, "dim": int(vectors.shape[1]),
+                                    "passage_tokens": embedder.passage_tokens, "languages": used}}
 
 
 def configured_embedder(settings):

@@ -24,6 +24,8 @@ from . import kernel
 from .lexical import Hit, Query, best_passages, search, term_weights
 from .spelling import correct
 from .semantic import QUESTION_SHARE, RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, hybrid_rank
+from ..index.embed_e5 import E5_LANGUAGES
+from ..index.vectors import E5_SPACE
 
 MAX_QUESTION_CHARS = 1000
 # Defaults and ranges come from the settings table (faqbot/config.py).
@@ -40,6 +42,14 @@ DEFAULT_MIN_COSINE = default("min_cosine")
 # the dev sets with the hybrid ranking: it lowered German Hit@1 from 0.936 to 0.804 and Spanish from
 # 0.957 to 0.821 (Greek and Russian too, before): elsewhere lexical ranking alone.
 SEMANTIC_LANGUAGES = frozenset({"english"})
+# The multilingual model (multilingual-e5-small, index/embed_e5.py) reranks E5_LANGUAGES. Its cosines
+# lie close together (0.75-0.9): BM25's share decides more than beside MiniLM's. On paragraphs
+# (XQuAD, factual questions in the passage's words) 0.9 of cosine did best; FAQ pairs, which
+# readers paraphrase, want more (de-faq Hit@1 at 0.9 / 0.95 / 0.97 / 1.0: 0.380 / 0.437 / 0.493 /
+# 0.592), so they get E5_FAQ_WEIGHT on the same scale (semantic.hybrid_rank). docs/languages.md.
+E5_SEMANTIC_WEIGHT = 0.9
+E5_FAQ_WEIGHT = 0.97
+E5_QUESTION_SHARE = 0.3
 
 # When the best passage is an FAQ pair and other FAQ pairs (other questions) score within this share
 # of its score, the question is ambiguous between them: no single answer is given (response field
@@ -76,6 +86,11 @@ SEMANTIC_WEIGHTS = (-6.124, 1.455, -0.146, -0.273, 1.800, 1.395, 1.734, 1.724, 0
 # languages of the multilingual dev sets and the "fit" off-topic questions in German and Spanish
 # (docs/languages.md): there a passage matching only one question word is rarely the answer.
 OTHER_LEXICAL_WEIGHTS = (-1.020, 6.206, -0.150, -1.932, 2.129, 0.0, 0.0, 0.0, -4.219, 0.0, 0.0, 0.0, 0.0, 0.0)
+# The languages reranked by the multilingual model (E5_LANGUAGES): the same weights. Refitted with its
+# cosines (benchmarks/calibrate_languages.py --semantic) they showed more right answers (de 0.915 ->
+# 0.953, de-faq 0.169 -> 0.338, fitted on) but refused fewer held-out off-topic questions (es 92.5% ->
+# 87.5%, ru 96.0% -> 84.0%): not adopted (docs/languages.md).
+OTHER_SEMANTIC_WEIGHTS = OTHER_LEXICAL_WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,7 @@ class AnswerSettings:
 
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
     embedder: object | None = None
+    multilingual: object | None = None  # embed_e5.LazyE5: the model of E5_LANGUAGES, loaded when first needed
     semantic_weight: float = SEMANTIC_WEIGHT
     rerank_depth: int = RERANK_DEPTH
     min_cosine: float = DEFAULT_MIN_COSINE
@@ -93,11 +109,13 @@ class AnswerSettings:
     @classmethod
     def configured(cls, settings) -> "AnswerSettings":
         """From configuration (faqbot.config.Settings), with the embedding model loaded when semantic ranking is on."""
+        from ..index.embed_e5 import configured_e5
         from ..index.vectors import configured_embedder
 
         return cls(
             min_confidence=settings.min_confidence,
             embedder=configured_embedder(settings),
+            multilingual=configured_e5(settings),
             semantic_weight=settings.semantic_weight,
             rerank_depth=settings.rerank_depth,
             min_cosine=settings.min_cosine,
@@ -287,15 +305,17 @@ def _best_possible(index: Index, query: Query, weights: dict[int, float] | None 
 
 
 def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSettings,
-                  lang: str | None = None) -> tuple[Query, list[Ranked], bool]:
+                  lang: str | None = None) -> tuple[Query, list[Ranked], str]:
     """BM25 candidates, reranked semantically when an embedder and vectors are available.
 
     The question is analysed in lang when given, else in the index's language, else in the
-    language detected among the index's (faqbot.text.detect.question_languages).
+    language detected among the index's (faqbot.text.detect.question_languages). Returns the query,
+    the ranked passages and which model reranked them: "" (none), "english" (all-MiniLM-L6-v2) or
+    "multilingual" (multilingual-e5-small, for E5_LANGUAGES).
     """
     languages = question_languages(question, index.languages, lang)
-    semantic = settings.embedder is not None and has_vectors(index) and languages[0] in SEMANTIC_LANGUAGES
-    depth = max(top_k, settings.rerank_depth) if semantic else top_k
+    model = _reranker(index, settings, languages[0])
+    depth = max(top_k, settings.rerank_depth) if model else top_k
     if len(languages) == 1:
         query, hits = search(index, question, depth, languages[0])
         if SPELLING_TOLERANCE and languages[0] in SPELLING_LANGUAGES and len(query.known) < len(query.terms):
@@ -304,17 +324,35 @@ def rank_passages(index: Index, question: str, top_k: int, settings: AnswerSetti
                 query, hits = fixed, best_passages(index, term_weights(index, fixed), depth)
     else:
         query, hits, language = _search_languages(index, question, depth, languages)
-        semantic = semantic and language in SEMANTIC_LANGUAGES
-    if not semantic:
+        model = model if _reranker(index, settings, language) == model else ""
+    mix = None
+    if model == "english":
+        mix = (settings.embedder.encode([question])[0], settings.semantic_weight, settings.question_share, "", None)
+    elif model == "multilingual":
+        e5 = settings.multilingual.get()
+        if e5 is None:
+            model = ""
+        else:
+            mix = (e5.encode_query([question])[0], E5_SEMANTIC_WEIGHT, E5_QUESTION_SHARE, E5_SPACE, E5_FAQ_WEIGHT)
+    if mix is None:
         ranked = [Ranked(h.doc, h.score, h.score, lexical_first=rank == 0) for rank, h in enumerate(hits)]
     else:
-        vector = settings.embedder.encode([question])[0]
+        vector, weight, share, space, faq_weight = mix
         ranked = [Ranked(r.doc, r.score, r.bm25, r.cosine, r.question_cosine, r.pair_cosine, r.lexical_first,
                          r.dense_first) for r in hybrid_rank(
-            index, query, vector, hits, settings.rerank_depth, settings.semantic_weight, settings.question_share)]
+            index, query, vector, hits, settings.rerank_depth, weight, share, space, faq_weight)]
     if len(languages) == 1 and index.passage_languages is not None:
         ranked = own_language_first(index, ranked, languages[0])
-    return query, ranked[:top_k], semantic
+    return query, ranked[:top_k], model
+
+
+def _reranker(index: Index, settings: AnswerSettings, language: str) -> str:
+    """Which model reranks a question analysed in language: "english", "multilingual" or "" (none)."""
+    if language in SEMANTIC_LANGUAGES and settings.embedder is not None and has_vectors(index):
+        return "english"
+    if language in E5_LANGUAGES and settings.multilingual is not None and has_vectors(index, E5_SPACE):
+        return "multilingual"
+    return ""
 
 
 def own_language_first(index: Index, ranked: list[Ranked], language: str) -> list[Ranked]:
@@ -341,9 +379,10 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     question = check_question(question)
     top_k = check_top_k(top_k)
     lang = check_lang(lang)
-    query, ranked, semantic = rank_passages(index, question, max(top_k, MAX_ALTERNATIVES + 1), settings, lang)
-    weights = (SEMANTIC_WEIGHTS if semantic else LEXICAL_WEIGHTS if query.language == WORD_TABLE_LANGUAGE
-               else OTHER_LEXICAL_WEIGHTS)
+    query, ranked, model = rank_passages(index, question, max(top_k, MAX_ALTERNATIVES + 1), settings, lang)
+    semantic = model == "english"
+    weights = (SEMANTIC_WEIGHTS if semantic else OTHER_SEMANTIC_WEIGHTS if model else LEXICAL_WEIGHTS
+               if query.language == WORD_TABLE_LANGUAGE else OTHER_LEXICAL_WEIGHTS)
     scored = []
     for item, features in zip(ranked, feature_rows(index, query, ranked, weights)):
         result = index.passage_dict(item.doc)

@@ -40,9 +40,9 @@ class Reranked:
     dense_first: bool = False  # the passage whose vectors are nearest the question's
 
 
-def has_vectors(index: Index) -> bool:
-    """Whether this index was built with passage embeddings."""
-    return "vectors" in index.arrays and "question_vectors" in index.arrays
+def has_vectors(index: Index, space: str = "") -> bool:
+    """Whether this index was built with passage embeddings (of the model whose arrays start with space)."""
+    return space + "vectors" in index.arrays and space + "question_vectors" in index.arrays
 
 
 def rerank(index: Index, query_vector: np.ndarray, hits: list[Hit], weight: float = SEMANTIC_WEIGHT) -> list[Reranked]:
@@ -63,14 +63,18 @@ def rerank(index: Index, query_vector: np.ndarray, hits: list[Hit], weight: floa
 
 
 def hybrid_rank(index: Index, query: Query, query_vector: np.ndarray, hits: list[Hit], depth: int = RERANK_DEPTH,
-                weight: float = SEMANTIC_WEIGHT, question_share: float = QUESTION_SHARE) -> list[Reranked]:
+                weight: float = SEMANTIC_WEIGHT, question_share: float = QUESTION_SHARE,
+                space: str = "", faq_weight: float | None = None) -> list[Reranked]:
     """BM25's hits and the depth passages nearest the question vector, scored by
     (1 - weight) * BM25 / best BM25 + weight * (question_share * question cosine + rest * pair cosine).
 
     Candidates found only by their vectors get their BM25 score looked up (0 if no word matches).
+    space: which model's vectors (the prefix of their arrays; "" for the English model's).
+    faq_weight: the cosine's share for FAQ pairs when it differs from weight (None: weight), on the
+    paragraphs' scale: weight * cosine + weight * (1 - faq_weight) / faq_weight * BM25 / best BM25.
     """
     lexical = {h.doc: h.score for h in hits}
-    near = [doc for doc, _ in nearest(index, query_vector, depth)]
+    near = [doc for doc, _ in nearest(index, query_vector, depth, space)]
     docs = np.array(list(dict.fromkeys([h.doc for h in hits] + near)), dtype=np.int64)
     if not len(docs):
         return []
@@ -78,9 +82,13 @@ def hybrid_rank(index: Index, query: Query, query_vector: np.ndarray, hits: list
     if missing:
         lexical.update(zip(missing, lexical_scores(index, query, np.array(missing)).tolist()))
     bm25 = np.array([lexical[d] for d in docs.tolist()])
-    cq, ca = cosines(index, query_vector, docs)
+    cq, ca = cosines(index, query_vector, docs, space)
     best = bm25.max() or 1.0
     score = (1 - weight) * bm25 / best + weight * (question_share * cq + (1 - question_share) * ca)
+    if faq_weight is not None:
+        faq = index.kinds[docs].astype(bool)
+        score[faq] = weight * ((question_share * cq + (1 - question_share) * ca)[faq]
+                               + (1 - faq_weight) / faq_weight * bm25[faq] / best)
     lexical_first, dense_first = hits[0].doc if hits else -1, near[0] if near else -1
     out = [Reranked(d, s, b, max(q, a), q, a, d == lexical_first, d == dense_first) for d, s, b, q, a in
            zip(docs.tolist(), score.tolist(), bm25.tolist(), cq.tolist(), ca.tolist())]

@@ -170,7 +170,12 @@ def _warm_up(live: LiveIndex, settings) -> None:
     analyze("warm up")
     if settings.embedder is not None:
         settings.embedder.encode(["How long does it take for a typical question of about this length to be answered here?"])
-    live.current()
+    index = live.current()
+    if settings.multilingual is not None and index is not None and "semantic_e5" in index.manifest:
+        # The multilingual model loads at its first use (1-2 s): here, when the index has its vectors.
+        e5 = settings.multilingual.get()
+        if e5 is not None:
+            e5.encode_query(["Wie lange dauert es, bis eine typische Frage dieser Länge hier beantwortet wird?"])
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
