@@ -87,7 +87,7 @@ SEMANTIC_WEIGHTS = (-6.124, 1.455, -0.146, -0.273, 1.800, 1.395, 1.734, 1.724, 0
 # (docs/languages.md): there a passage matching only one question word is rarely the answer.
 OTHER_LEXICAL_WEIGHTS = (-1.020, 6.206, -0.150, -1.932, 2.129, 0.0, 0.0, 0.0, -4.219, 0.0, 0.0, 0.0, 0.0, 0.0)
 # The languages reranked by the multilingual model (E5_LANGUAGES): the same weights. Refitted with its
-# cosines (benchmarks/calibrate_languages.py --semantic) they showed more right answers (de 0.915 ->
+# cosines (benchmarks/calibrate_languages.py --semantic, when el and tr were reranked too) they showed more right answers (de 0.915 ->
 # 0.953, de-faq 0.169 -> 0.338, fitted on) but refused fewer held-out off-topic questions (es 92.5% ->
 # 87.5%, ru 96.0% -> 84.0%): not adopted (docs/languages.md).
 OTHER_SEMANTIC_WEIGHTS = OTHER_LEXICAL_WEIGHTS
