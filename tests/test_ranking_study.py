@@ -99,3 +99,17 @@ def test_article_halves_and_ranks(study):
     assert study.article_halves(["b", "a", "c", "a"]) == {"a", "c"}
     assert study.rank_of([4, 7, 2], {2, 9}) == 3
     assert study.rank_of([4, 7], {2}) is None
+
+
+def test_mpnet_relative_position_buckets():
+    """benchmarks/model_ceiling.py's buckets are T5's bidirectional ones (32 buckets, max distance 128)."""
+    spec = importlib.util.spec_from_file_location("model_ceiling", REPO / "benchmarks" / "model_ceiling.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    buckets = module.relative_buckets(300)
+    assert buckets[5, 5] == 0
+    assert buckets[1, 0] == 1 and buckets[7, 0] == 7  # key before the query: the distance, exact up to 7
+    assert buckets[0, 1] == 17 and buckets[0, 7] == 23  # key after: 16 + the distance
+    assert buckets[20, 0] == 10  # 8 + floor(log(20 / 8) / log(16) * 8)
+    assert buckets[299, 0] == 15 and buckets[0, 299] == 31  # far away: the last bucket of each side
+    assert buckets.min() == 0 and buckets.max() == 31
