@@ -204,3 +204,17 @@ def test_a_rebuild_reuses_the_multilingual_vectors_of_unchanged_passages(tmp_pat
     assert embedded == ["Die Bibliothek öffnet montags um neun Uhr."]  # only the new passage's text
     old_rows = [i for i in range(index.n_passages) if index.passage(i).article == "fragen"]
     np.testing.assert_array_equal(np.asarray(index.arrays["e5_vectors"])[old_rows], before)
+
+
+@needs_model
+def test_the_api_reranks_a_german_question_with_the_multilingual_model(german_site, make_app):
+    """The server as `faqbot serve` builds it: the model is configured (loaded at start-up, since
+    the index has its vectors) and POST /api/ask finds the paraphrased FAQ question."""
+    app = make_app(index_dir=str(german_site), semantic=True)
+    assert isinstance(app.extensions["faqbot.answer_settings"].multilingual, embed_e5.LazyE5)
+    response = app.test_client().post("/api/ask", json={"question": "Untersucht man Säuglinge auf eine Ansteckung?",
+                                                        "lang": "de"})
+    assert response.status_code == 200
+    assert response.get_json()["results"][0]["question"] == "Wird mein Baby auf das Coronavirus getestet?"
+    lexical = make_app(index_dir=str(german_site), semantic=False)
+    assert lexical.extensions["faqbot.answer_settings"].multilingual is None
