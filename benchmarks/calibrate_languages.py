@@ -13,7 +13,10 @@ refused on the fit questions and on the held-out ones (tests/data/out_of_scope_*
 which the fit never sees. Prints the weights to put in faqbot/answer.py (OTHER_LEXICAL_WEIGHTS).
 
 --semantic fits the weights of the languages the multilingual model reranks (E5_LANGUAGES;
-OTHER_SEMANTIC_WEIGHTS; indexes built with its vectors), against OTHER_LEXICAL_WEIGHTS.
+OTHER_SEMANTIC_WEIGHTS; indexes built with its vectors). --bigram fits those of the languages
+analysed in character bigrams (BIGRAM_LANGUAGES: Thai, Chinese...; BIGRAM_LEXICAL_WEIGHTS), whose
+terms are pieces of words: their figures lie elsewhere than spaced languages'. Without either,
+OTHER_LEXICAL_WEIGHTS on the other languages. Each is reported against the weights in use now.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from faqbot.index.store import Index  # noqa: E402
 from faqbot.index.incremental import index_sources  # noqa: E402
 from faqbot.index.embed_e5 import E5_LANGUAGES  # noqa: E402
 from faqbot.text.analyze import stemmer_language  # noqa: E402
+from faqbot.text.languages import BIGRAM_LANGUAGES  # noqa: E402
 
 
 def main(argv=None):
@@ -45,8 +49,11 @@ def main(argv=None):
     parser.add_argument("--threshold", type=float, default=answer.DEFAULT_MIN_CONFIDENCE)
     parser.add_argument("--off-topic-share", type=float, default=0.3,
                         help="the off-topic questions' weight in the fit, as a share of the in-scope ones'")
-    parser.add_argument("--semantic", action="store_true",
-                        help="fit OTHER_SEMANTIC_WEIGHTS: ranked with the multilingual model (E5_LANGUAGES)")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--semantic", action="store_true",
+                      help="fit OTHER_SEMANTIC_WEIGHTS: ranked with the multilingual model (E5_LANGUAGES)")
+    kind.add_argument("--bigram", action="store_true",
+                      help="fit BIGRAM_LEXICAL_WEIGHTS: the languages analysed in character bigrams (BIGRAM_LANGUAGES)")
     args = parser.parse_args(argv)
     settings = replace(answer.AnswerSettings.configured(load_settings({"semantic": False})), embedder=None)
     embedder = None
@@ -57,7 +64,8 @@ def main(argv=None):
         embedder, settings = load_embedder(), replace(settings, multilingual=LazyE5())
     rows = {}  # set name -> (in-scope rows, off-topic fit rows, off-topic held-out rows)
     for name, lang, queries_path in sets(None):
-        if lang == "en" or (args.semantic and stemmer_language(lang) not in E5_LANGUAGES):
+        if lang == "en" or (args.semantic and stemmer_language(lang) not in E5_LANGUAGES) or (
+                not args.semantic and args.bigram != (lang in BIGRAM_LANGUAGES)):
             continue
         articles = queries_path.parent / "articles"
         with tempfile.TemporaryDirectory() as tmp:
@@ -84,9 +92,10 @@ def main(argv=None):
         answered = conf >= args.threshold
         return (right & answered).mean(), (~right & answered).mean(), (~answered).mean()
 
-    old = np.array(answer.OTHER_LEXICAL_WEIGHTS if args.semantic else answer.LEXICAL_WEIGHTS)
-    print(f"threshold {args.threshold}; {'other languages lexical' if args.semantic else 'English'} weights -> "
-          "fitted weights\n")
+    target = ("OTHER_SEMANTIC_WEIGHTS" if args.semantic else "BIGRAM_LEXICAL_WEIGHTS" if args.bigram
+              else "OTHER_LEXICAL_WEIGHTS")
+    old = np.array(getattr(answer, target))
+    print(f"threshold {args.threshold}; {target} in use -> fitted weights\n")
     print("| set | in-scope right shown | wrong shown | off-topic refused (fit) | off-topic refused (held-out) |")
     print("|---|---|---|---|---|")
     for name, (in_scope, oos_fit, oos_held) in rows.items():
@@ -96,8 +105,7 @@ def main(argv=None):
             cells.append(f"{shown(oos, old)[2]:.1%} -> {shown(oos, weights)[2]:.1%} of {len(oos)}" if oos else "-")
         print(f"| {name} | {' | '.join(cells)} |")
     print("\nCONFIDENCE_FEATURES =", answer.CONFIDENCE_FEATURES)
-    name = "OTHER_SEMANTIC_WEIGHTS" if args.semantic else "OTHER_LEXICAL_WEIGHTS"
-    print(f"{name} = (" + ", ".join(f"{v:.3f}" for v in weights) + ")")
+    print(f"{target} = (" + ", ".join(f"{v:.3f}" for v in weights) + ")")
 
 
 if __name__ == "__main__":

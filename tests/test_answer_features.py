@@ -7,11 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from faqbot.search.answer import (LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, SEMANTIC_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
+from faqbot.search.answer import (BIGRAM_LEXICAL_WEIGHTS, LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, SEMANTIC_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
                            feature_rows, rank_passages)
 from faqbot.index.bm25 import K1
 from faqbot.index.store import Index
 from faqbot.search.lexical import parse_query, term_coverage
+from faqbot.text.analyze import analyze
 
 QUESTIONS = [
     "How long does a refund take?", "reset my password", "refund after 30 days store credit",
@@ -58,11 +59,17 @@ def _reference_features(index, query, ranked, rank):
     if rank == 0 and item.score:
         question_margin = (item.score - other.score) / abs(item.score) if other else 1.0
         cosine_gap = item.cosine - (other.cosine if other else 0.0)
+    phrases = 0.0
     if rank == 0:
         known_share = sum(1 for t in query.terms if query.ids[t] is not None) / len(query.terms) if query.terms else 0.0
+        passage = index.passage(item.doc)
+        text = f"{passage.question}\n{passage.text}" if passage.question else passage.text
+        joined = " " + " ".join(analyze(text, query.language, index.word_table)) + " "
+        pairs = [f" {a} {b} " for a, b in zip(query.sequence, query.sequence[1:])]
+        phrases = sum(pair in joined for pair in pairs) / len(pairs) if pairs else 0.0
     return [1.0, body, question, min(item.bm25 / best_possible, 2.0), max(min(margin, 1.0), 0.0), item.cosine,
             item.question_cosine, item.pair_cosine, one_term, max(min(question_margin, 1.0), 0.0), cosine_gap,
-            float(item.lexical_first), float(item.dense_first), known_share]
+            float(item.lexical_first), float(item.dense_first), known_share, phrases]
 
 
 def test_batched_features_equal_the_per_passage_definition_in_german(tmp_path):
@@ -92,7 +99,7 @@ def test_batched_features_equal_the_per_passage_definition(index_dir, question):
         assert confidence_features(index, query, ranked, rank) == rows[rank]
 
 
-@pytest.mark.parametrize("weights", [LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, SEMANTIC_WEIGHTS])
+@pytest.mark.parametrize("weights", [LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, BIGRAM_LEXICAL_WEIGHTS, SEMANTIC_WEIGHTS])
 def test_features_skipped_for_a_model_give_the_same_confidences(index_dir, weights):
     """ask() passes its weights so features they weigh 0 are not computed: the confidences stay the same."""
     index = Index.load(index_dir)

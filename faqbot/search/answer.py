@@ -19,9 +19,10 @@ from ..index.store import Index
 from ..index.bm25 import K1
 from ..text.analyze import WORD_TABLE_LANGUAGE, token, word_tokens, words
 from ..text.detect import question_languages
-from ..text.languages import language_code
+from ..text.languages import BIGRAM_LANGUAGES, language_code
 from . import kernel
 from .lexical import Hit, Query, best_passages, search, term_weights
+from .phrases import passage_phrase_coverage
 from .spelling import correct
 from .semantic import QUESTION_SHARE, RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, hybrid_rank
 from ..index.embed_e5 import E5_LANGUAGES
@@ -78,19 +79,27 @@ MAX_ALTERNATIVES = 2
 # (calibrate.py --lexical), out of fold they did no better (docs/quality.md).
 CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin", "cosine",
                        "question_cosine", "pair_cosine", "one_term", "question_margin", "cosine_gap",
-                       "lexical_first", "dense_first", "known_share")
-LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+                       "lexical_first", "dense_first", "known_share", "phrase_coverage")
+LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 SEMANTIC_WEIGHTS = (-6.124, 1.455, -0.146, -0.273, 1.800, 1.395, 1.734, 1.724, 0.0, 1.811, 1.846, 1.571, 0.381,
-                    1.715)
-# Every other language (ranked lexically), fitted by benchmarks/calibrate_languages.py on the 11
-# languages of the multilingual dev sets and the "fit" off-topic questions in German and Spanish
-# (docs/languages.md): there a passage matching only one question word is rarely the answer.
-OTHER_LEXICAL_WEIGHTS = (-1.020, 6.206, -0.150, -1.932, 2.129, 0.0, 0.0, 0.0, -4.219, 0.0, 0.0, 0.0, 0.0, 0.0)
-# The languages reranked by the multilingual model (E5_LANGUAGES): the same weights. Refitted with its
-# cosines (benchmarks/calibrate_languages.py --semantic, when el and tr were reranked too) they showed more right answers (de 0.915 ->
-# 0.953, de-faq 0.169 -> 0.338, fitted on) but refused fewer held-out off-topic questions (es 92.5% ->
-# 87.5%, ru 96.0% -> 84.0%): not adopted (docs/languages.md).
-OTHER_SEMANTIC_WEIGHTS = OTHER_LEXICAL_WEIGHTS
+                    1.715, 0.0)
+# Every other spaced language (ranked lexically), fitted by benchmarks/calibrate_languages.py on the
+# multilingual dev sets and the "fit" off-topic questions (de es ar hi vi; docs/languages.md): a
+# passage matching only one question word is rarely the answer, nor one holding the question's words
+# apart (phrase_coverage: search/phrases.py). Held-out refusal el 85 -> 95%, tr 90 -> 97.5%.
+OTHER_LEXICAL_WEIGHTS = (-4.717, 1.777, -0.413, -0.555, 1.893, 0.0, 0.0, 0.0, -2.790, 1.893, 0.0, 0.0, 0.0, 4.692,
+                         2.933)
+# The languages reranked by the multilingual model (E5_LANGUAGES): the weights fitted lexically before
+# phrase_coverage. Refitted with its cosines (calibrate_languages.py --semantic, when el and tr were
+# reranked too) they showed more right answers (de 0.915 -> 0.953, de-faq 0.169 -> 0.338, fitted on)
+# but refused fewer held-out off-topic questions (es 92.5% -> 87.5%, ru 96.0% -> 84.0%): not adopted.
+# OTHER_LEXICAL_WEIGHTS on reranked passages showed fewer right answers (de 91.5% -> 83.8%, ar 95.3%
+# -> 91.1%; docs/languages.md).
+OTHER_SEMANTIC_WEIGHTS = (-1.020, 6.206, -0.150, -1.932, 2.129, 0.0, 0.0, 0.0, -4.219, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+# Languages analysed in character bigrams (BIGRAM_LANGUAGES): the same weights as before. Refitted on
+# Thai and Chinese (calibrate_languages.py --bigram) Thai refused 65% of its held-out off-topic
+# questions instead of 7.5%, but Chinese showed 2.2 points fewer right answers: not adopted.
+BIGRAM_LEXICAL_WEIGHTS = OTHER_SEMANTIC_WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,7 @@ def coverage(index: Index, query: Query, docs: np.ndarray, field: str = "body",
 # Features that compare with another question's passage: reading its text costs about a tenth of
 # a lexical ask(), so they are skipped (left 0) for weights that give them 0.
 _OTHER_QUESTION_FEATURES = (CONFIDENCE_FEATURES.index("question_margin"), CONFIDENCE_FEATURES.index("cosine_gap"))
+_PHRASE_FEATURE = CONFIDENCE_FEATURES.index("phrase_coverage")  # reads and analyses the first passage
 
 
 def feature_rows(index: Index, query: Query, ranked: list[Ranked],
@@ -233,6 +243,8 @@ def feature_rows(index: Index, query: Query, ranked: list[Ranked],
             question[i] = value
     best_possible = _best_possible(index, query)
     known_share = len(query.known) / len(query.terms) if query.terms else 0.0
+    phrases = (passage_phrase_coverage(index, query.sequence, query.language, ranked[0].doc)
+               if weights is None or weights[_PHRASE_FEATURE] else 0.0)
     rows = []
     for rank, item in enumerate(ranked):
         margin = question_margin = cosine_gap = 0.0
@@ -246,7 +258,8 @@ def feature_rows(index: Index, query: Query, ranked: list[Ranked],
         rows.append([1.0, body[rank], question[rank], min(item.bm25 / best_possible, 2.0),
                      max(min(margin, 1.0), 0.0), item.cosine, item.question_cosine, item.pair_cosine,
                      float(single[rank]), max(min(question_margin, 1.0), 0.0), cosine_gap,
-                     float(item.lexical_first), float(item.dense_first), known_share if rank == 0 else 0.0])
+                     float(item.lexical_first), float(item.dense_first), known_share if rank == 0 else 0.0,
+                     phrases if rank == 0 else 0.0])
     return rows
 
 
@@ -383,7 +396,8 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     query, ranked, model = rank_passages(index, question, max(top_k, MAX_ALTERNATIVES + 1), settings, lang)
     semantic = model == "english"
     weights = (SEMANTIC_WEIGHTS if semantic else OTHER_SEMANTIC_WEIGHTS if model else LEXICAL_WEIGHTS
-               if query.language == WORD_TABLE_LANGUAGE else OTHER_LEXICAL_WEIGHTS)
+               if query.language == WORD_TABLE_LANGUAGE else BIGRAM_LEXICAL_WEIGHTS
+               if query.language in BIGRAM_LANGUAGES else OTHER_LEXICAL_WEIGHTS)
     scored = []
     for item, features in zip(ranked, feature_rows(index, query, ranked, weights)):
         result = index.passage_dict(item.doc)

@@ -37,14 +37,16 @@ class Query:
     ids: dict[str, int | None]
     known: dict[int, int]
     language: str = WORD_TABLE_LANGUAGE  # the analysis language (analyze.stemmer_language)
+    sequence: tuple[str, ...] = ()  # the terms in the question's order (search.phrases)
 
 
 def parse_query(index: Index, question: str, language: str | None = None) -> Query:
     """Analyse a question with the index's analyzer (in language: an analysis key or tag) and look its terms up."""
-    terms = Counter(analyze(question, language, index.word_table))
+    sequence = tuple(analyze(question, language, index.word_table))
+    terms = Counter(sequence)
     ids = dict(zip(terms, index.term_ids(list(terms))))
     return Query(terms=terms, ids=ids, known={i: terms[t] for t, i in ids.items() if i is not None},
-                 language=stemmer_language(language) if language else WORD_TABLE_LANGUAGE)
+                 language=stemmer_language(language) if language else WORD_TABLE_LANGUAGE, sequence=sequence)
 
 
 _buffers = kernel.Buffers()  # per-thread scratch, zero again after each query
