@@ -204,7 +204,7 @@ def inspect(ctx, path, base_url, url_style, lang, as_json):
 
     settings = _settings(ctx, base_url=base_url, url_style=url_style, lang=lang)
     articles, skipped = load_articles([path], settings.base_url, url_style=settings.url_style,
-                                      default_lang=settings.lang)
+                                      default_lang=settings.lang, multilingual=settings.multilingual_semantic)
     out = []
     for article_id, article in articles:
         passages = extract_passages(article, article_id)
@@ -280,7 +280,7 @@ def eval_command(ctx, queries, index_dir, articles_dir, misses, as_json):
             if not articles.is_dir():
                 raise click.ClickException(f"No articles folder at {articles}; pass --index or --articles.")
             index_sources([articles], tmp, settings.base_url, embedder=configured_embedder(settings), url_style=settings.url_style,
-                        default_lang=settings.lang)
+                        default_lang=settings.lang, multilingual=settings.multilingual_semantic)
         index = _load_index(settings if index_dir else load_settings({"index_dir": tmp}))
         warm_up(index)  # long run: the compiled search kernel pays for its import
         passages = [index.passage(i) for i in range(index.n_passages)]

@@ -48,6 +48,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = setting((), "extra origins allowed to call `/api/*` from a browser "
                                                    "(same origin and localhost always are)")
     semantic: bool = setting(True, "rank with sentence embeddings too (`FAQBOT_SEMANTIC=0` turns it off)")
+    multilingual_semantic: bool = setting(True, "rank ar, de, es, hi, ro, ru questions with the multilingual "
+                                               "model too (slow to index: a few passages/s)")
     semantic_weight: float = setting(0.9, "share of cosine similarity in the ranking mix", low=0, high=1)
     rerank_depth: int = setting(30, "BM25 candidates, and as many nearest by embedding, ranked per question",
                                 low=1, high=1000)

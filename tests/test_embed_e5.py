@@ -218,3 +218,20 @@ def test_the_api_reranks_a_german_question_with_the_multilingual_model(german_si
     assert response.get_json()["results"][0]["question"] == "Wird mein Baby auf das Coronavirus getestet?"
     lexical = make_app(index_dir=str(german_site), semantic=False)
     assert lexical.extensions["faqbot.answer_settings"].multilingual is None
+
+
+@needs_model
+def test_multilingual_semantic_off_builds_no_multilingual_vectors_and_serves_without_the_model(tmp_path, make_app):
+    """The site owner's switch (settings.multilingual_semantic): no multilingual-e5 vectors at index
+    time (the slow part), and German questions ranked without the model, like a site without it."""
+    from faqbot.config import load_settings
+    from faqbot.index.refresh import refresh
+
+    _write(tmp_path / "src", "fragen", "de", GERMAN_FAQ)
+    settings = load_settings({"index_dir": str(tmp_path / "index"), "multilingual_semantic": False})
+    refresh(settings, paths=[tmp_path / "src"], embedder=_Embedder(), lock=False)
+    assert "semantic_e5" not in read_manifest(tmp_path / "index")
+    assert "semantic" in read_manifest(tmp_path / "index")  # the English model's vectors are still written
+    assert embed_e5.configured_e5(settings) is None
+    app = make_app(index_dir=str(tmp_path / "index"), semantic=True, multilingual_semantic=False)
+    assert app.extensions["faqbot.answer_settings"].multilingual is None

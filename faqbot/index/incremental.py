@@ -141,13 +141,15 @@ def index_sources(
     embed_progress: Callable[[int, int], None] | None = None,
     url_style: str = "file",
     default_lang: str = "",
+    multilingual: bool = True,
 ) -> RefreshReport:
     """Index files under paths and the pages of sitemaps / URL lists, reusing what did not change.
 
     full=True re-reads every source and sends no conditional requests (a page that fails still
     keeps its cached passages), then refills the cache. The new version is published atomically.
     The one builder: `faqbot index`, the server, the re-index job, `faqbot eval`, the tests and the
-    benchmarks all build with it.
+    benchmarks all build with it. With an embedder, passages in the multilingual model's languages
+    also get its vectors unless multilingual=False (settings.multilingual_semantic).
     """
     started = time.perf_counter()
     report = RefreshReport()
@@ -169,7 +171,8 @@ def index_sources(
         # rebuild), a fresh table drops the terms no source uses any more.
         reset = all(e.keys is not None or e.skip for e in entries)
         vocab = {} if reset else cache.terms()
-        _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress, vocab)
+        _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress, vocab,
+                 multilingual)
         report.removed = cache.save(entries, vocab, reset)
     finally:
         cache.close()
@@ -323,7 +326,8 @@ def _batch(entries: list[Entry], vocab: dict[bytes, int]) -> tuple[bytes, list[i
     return b"".join(e.lines for e in entries), [f for e in entries for f in e.faq], terms
 
 
-def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress, vocab) -> None:
+def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook, embedder, embed_progress, vocab,
+             multilingual: bool = True) -> None:
     writer = IndexWriter(index_dir, crash_hook)
     try:
         writer.coder.word_table = Index.load(index_dir).word_table  # spares stemming cached sources' words again
@@ -353,7 +357,7 @@ def _publish(entries, index_dir, paths, sitemaps, url_lists, report, crash_hook,
         if not report.articles:
             raise nothing_to_index([*paths, *sitemaps, *url_lists], report.skipped)
         extra_arrays, extra_manifest = vector_arrays(embedder, questions, texts, index_dir, embed_progress,
-                                                    languages)
+                                                    languages, multilingual)
     except BaseException:
         writer.abort()
         raise

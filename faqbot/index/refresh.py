@@ -40,7 +40,7 @@ def refresh(
             list(paths), settings.index_dir, settings.base_url, sitemaps=list(sitemaps), url_lists=list(url_lists),
             crawl=crawl_settings(settings), full=full, progress=progress, crawl_progress=crawl_progress,
             embedder=embedder, embed_progress=embed_progress, url_style=settings.url_style,
-            default_lang=settings.lang,
+            default_lang=settings.lang, multilingual=settings.multilingual_semantic,
         )
 
 

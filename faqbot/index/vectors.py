@@ -96,16 +96,17 @@ def _reusable(index_dir, entry: str, tokens, space: str = "") -> dict[bytes, np.
 
 def vector_arrays(embedder, questions: list[str], texts: list[str], index_dir,
                   progress: Callable[[int, int], None] | None = None,
-                  languages: list[str] | None = None) -> tuple[dict, dict]:
+                  languages: list[str] | None = None, multilingual: bool = True) -> tuple[dict, dict]:
     """The index arrays and manifest entry holding passage vectors (empty without an embedder).
 
     questions[i] and texts[i] are passage i's two embedding_texts; vectors of texts the published
     index already holds are reused, if it cut passages at the same length. languages[i], passage
-    i's analysis language: those in embed_e5.E5_LANGUAGES also get the multilingual model's vectors.
+    i's analysis language: those in embed_e5.E5_LANGUAGES also get the multilingual model's vectors,
+    unless multilingual is False (settings.multilingual_semantic).
     """
     if embedder is None:
         return {}, {}
-    e5, e5_manifest = e5_arrays(questions, texts, languages or [], index_dir, progress)
+    e5, e5_manifest = e5_arrays(questions, texts, (languages or []) if multilingual else [], index_dir, progress)
     from .embed import MODEL_NAME
 
     encode = getattr(embedder, "encode_passages", embedder.encode)
