@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from faqbot.search.answer import (BIGRAM_LEXICAL_WEIGHTS, LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, SEMANTIC_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
-                           feature_rows, rank_passages)
+from faqbot.search.answer import (BIGRAM_LEXICAL_WEIGHTS, LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, OTHER_SEMANTIC_WEIGHTS,
+                                  SEMANTIC_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
+                                  feature_rows, rank_passages)
 from faqbot.index.bm25 import K1
 from faqbot.index.store import Index
 from faqbot.search.lexical import parse_query, term_coverage
@@ -99,7 +100,8 @@ def test_batched_features_equal_the_per_passage_definition(index_dir, question):
         assert confidence_features(index, query, ranked, rank) == rows[rank]
 
 
-@pytest.mark.parametrize("weights", [LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, BIGRAM_LEXICAL_WEIGHTS, SEMANTIC_WEIGHTS])
+@pytest.mark.parametrize("weights", [LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, BIGRAM_LEXICAL_WEIGHTS,
+                                     OTHER_SEMANTIC_WEIGHTS, SEMANTIC_WEIGHTS])
 def test_features_skipped_for_a_model_give_the_same_confidences(index_dir, weights):
     """ask() passes its weights so features they weigh 0 are not computed: the confidences stay the same."""
     index = Index.load(index_dir)
