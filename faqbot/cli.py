@@ -204,7 +204,7 @@ def inspect(ctx, path, base_url, url_style, lang, as_json):
 
     settings = _settings(ctx, base_url=base_url, url_style=url_style, lang=lang)
     articles, skipped = load_articles([path], settings.base_url, url_style=settings.url_style,
-                                      default_lang=settings.lang, multilingual=settings.multilingual_semantic)
+                                      default_lang=settings.lang)
     out = []
     for article_id, article in articles:
         passages = extract_passages(article, article_id)
