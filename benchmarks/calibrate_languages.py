@@ -49,6 +49,7 @@ def main(argv=None):
     parser.add_argument("--threshold", type=float, default=answer.DEFAULT_MIN_CONFIDENCE)
     parser.add_argument("--off-topic-share", type=float, default=0.3,
                         help="the off-topic questions' weight in the fit, as a share of the in-scope ones'")
+    parser.add_argument("--language", help="fit on this language's sets alone (th: THAI_LEXICAL_WEIGHTS)")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--semantic", action="store_true",
                       help="fit OTHER_SEMANTIC_WEIGHTS: ranked with the multilingual model (E5_LANGUAGES)")
@@ -64,7 +65,7 @@ def main(argv=None):
         embedder, settings = load_embedder(), replace(settings, multilingual=LazyE5())
     rows = {}  # set name -> (in-scope rows, off-topic fit rows, off-topic held-out rows)
     for name, lang, queries_path in sets(None):
-        if lang == "en" or (args.semantic and stemmer_language(lang) not in E5_LANGUAGES) or (
+        if lang == "en" or (args.language and lang != args.language) or (args.semantic and stemmer_language(lang) not in E5_LANGUAGES) or (
                 not args.semantic and args.bigram != (lang in BIGRAM_LANGUAGES)):
             continue
         articles = queries_path.parent / "articles"
@@ -92,8 +93,8 @@ def main(argv=None):
         answered = conf >= args.threshold
         return (right & answered).mean(), (~right & answered).mean(), (~answered).mean()
 
-    target = ("OTHER_SEMANTIC_WEIGHTS" if args.semantic else "BIGRAM_LEXICAL_WEIGHTS" if args.bigram
-              else "OTHER_LEXICAL_WEIGHTS")
+    target = ("OTHER_SEMANTIC_WEIGHTS" if args.semantic else "THAI_LEXICAL_WEIGHTS" if args.language == "th"
+              else "BIGRAM_LEXICAL_WEIGHTS" if args.bigram else "OTHER_LEXICAL_WEIGHTS")
     old = np.array(getattr(answer, target))
     print(f"threshold {args.threshold}; {target} in use -> fitted weights\n")
     print("| set | in-scope right shown | wrong shown | off-topic refused (fit) | off-topic refused (held-out) |")
