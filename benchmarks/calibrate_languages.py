@@ -49,7 +49,7 @@ def main(argv=None):
     parser.add_argument("--threshold", type=float, default=answer.DEFAULT_MIN_CONFIDENCE)
     parser.add_argument("--off-topic-share", type=float, default=0.3,
                         help="the off-topic questions' weight in the fit, as a share of the in-scope ones'")
-    parser.add_argument("--language", help="fit on this language's sets alone (th: THAI_LEXICAL_WEIGHTS)")
+    parser.add_argument("--language", help="fit on this language's sets alone (OWN_LEXICAL_WEIGHTS[language])")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--semantic", action="store_true",
                       help="fit OTHER_SEMANTIC_WEIGHTS: ranked with the multilingual model (E5_LANGUAGES)")
@@ -93,9 +93,10 @@ def main(argv=None):
         answered = conf >= args.threshold
         return (right & answered).mean(), (~right & answered).mean(), (~answered).mean()
 
-    target = ("OTHER_SEMANTIC_WEIGHTS" if args.semantic else "THAI_LEXICAL_WEIGHTS" if args.language == "th"
+    own = args.language in answer.OWN_LEXICAL_WEIGHTS and not args.semantic
+    target = ("OTHER_SEMANTIC_WEIGHTS" if args.semantic else f"OWN_LEXICAL_WEIGHTS[{args.language!r}]" if own
               else "BIGRAM_LEXICAL_WEIGHTS" if args.bigram else "OTHER_LEXICAL_WEIGHTS")
-    old = np.array(getattr(answer, target))
+    old = np.array(answer.OWN_LEXICAL_WEIGHTS[args.language] if own else getattr(answer, target))
     print(f"threshold {args.threshold}; {target} in use -> fitted weights\n")
     print("| set | in-scope right shown | wrong shown | off-topic refused (fit) | off-topic refused (held-out) |")
     print("|---|---|---|---|---|")
