@@ -7,7 +7,7 @@ question (tests/data/out_of_scope.jsonl) counts as "first passage wrong". A logi
 on the features of faqbot.search.answer.confidence_features is fitted on half the articles (and half the
 out-of-scope questions) and checked on the other half, then refitted on everything. The readers'
 own-words questions (tests/data/realistic_faq.jsonl) join the fit with their "tuning" half only;
-the "held-apart" half is only reported on. Prints the weights to put in faqbot/search/answer.py, a
+the "held-apart" half is only reported on. Prints the weights to put in faqbot/search/confidence_weights.py, a
 reliability table and the threshold trade-off. The trade-off's dev and out-of-scope figures are
 out of fold (each half scored by the fit on the other half); held-apart ones by the full fit.
 
@@ -29,8 +29,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from faqbot.search.answer import (CONFIDENCE_FEATURES, DEFAULT_MIN_COSINE, AnswerSettings, close_alternatives,  # noqa: E402
-                           confidence_features, rank_passages)
+from faqbot.search.answer import (DEFAULT_MIN_COSINE, AnswerSettings, close_alternatives,  # noqa: E402
+                                  confidence_features, rank_passages)
+from faqbot.search.confidence_weights import CONFIDENCE_FEATURES  # noqa: E402
 from faqbot.index.embed import load_embedder  # noqa: E402
 from faqbot.ops.evaluate import gold_passages, load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402

@@ -2,7 +2,7 @@
 
     python benchmarks/calibrate_languages.py [--threshold 0.35]
 
-The English model (faqbot.answer.LEXICAL_WEIGHTS) was fitted on English sites, whose indexes
+The English model (faqbot.search.confidence_weights.LEXICAL_WEIGHTS) was fitted on English sites, whose indexes
 are larger: a question word found in one passage of a small foreign-language index looks like a
 confident match to it ("Buenas tardes" -> a paragraph with "tarde", confidence 0.86). Here the
 same features are fitted on every language of ../shared/eval-multilingual/ (in-scope: is the
@@ -10,7 +10,7 @@ first passage right?) and the "fit" off-topic questions in German and Spanish
 (tests/data/out_of_scope_{de,es}.jsonl). Reported per language, English weights against the new
 ones at the same threshold: in-scope right answers shown, wrong answers shown, and off-topic
 refused on the fit questions and on the held-out ones (tests/data/out_of_scope_*_heldout.jsonl),
-which the fit never sees. Prints the weights to put in faqbot/answer.py (OTHER_LEXICAL_WEIGHTS).
+which the fit never sees. Prints the weights to put in faqbot/search/confidence_weights.py (OTHER_LEXICAL_WEIGHTS).
 
 --semantic fits the weights of the languages the multilingual model reranks (E5_LANGUAGES;
 OTHER_SEMANTIC_WEIGHTS; indexes built with its vectors). --bigram fits those of the languages
@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.calibrate import collect, fit_logistic, predict  # noqa: E402
 from benchmarks.multilingual import off_topic, sets  # noqa: E402
-from faqbot.search import answer  # noqa: E402
+from faqbot.search import answer, confidence_weights  # noqa: E402
 from faqbot.config import load_settings  # noqa: E402
 from faqbot.ops.evaluate import load_queries  # noqa: E402
 from faqbot.index.store import Index  # noqa: E402
@@ -93,10 +93,10 @@ def main(argv=None):
         answered = conf >= args.threshold
         return (right & answered).mean(), (~right & answered).mean(), (~answered).mean()
 
-    own = args.language in answer.OWN_LEXICAL_WEIGHTS and not args.semantic
+    own = args.language in confidence_weights.OWN_LEXICAL_WEIGHTS and not args.semantic
     target = ("OTHER_SEMANTIC_WEIGHTS" if args.semantic else f"OWN_LEXICAL_WEIGHTS[{args.language!r}]" if own
               else "BIGRAM_LEXICAL_WEIGHTS" if args.bigram else "OTHER_LEXICAL_WEIGHTS")
-    old = np.array(answer.OWN_LEXICAL_WEIGHTS[args.language] if own else getattr(answer, target))
+    old = np.array(confidence_weights.OWN_LEXICAL_WEIGHTS[args.language] if own else getattr(confidence_weights, target))
     print(f"threshold {args.threshold}; {target} in use -> fitted weights\n")
     print("| set | in-scope right shown | wrong shown | off-topic refused (fit) | off-topic refused (held-out) |")
     print("|---|---|---|---|---|")
@@ -106,7 +106,7 @@ def main(argv=None):
         for oos in (oos_fit, oos_held):
             cells.append(f"{shown(oos, old)[2]:.1%} -> {shown(oos, weights)[2]:.1%} of {len(oos)}" if oos else "-")
         print(f"| {name} | {' | '.join(cells)} |")
-    print("\nCONFIDENCE_FEATURES =", answer.CONFIDENCE_FEATURES)
+    print("\nCONFIDENCE_FEATURES =", confidence_weights.CONFIDENCE_FEATURES)
     print(f"{target} = (" + ", ".join(f"{v:.3f}" for v in weights) + ")")
 
 

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from faqbot.search.answer import (BIGRAM_LEXICAL_WEIGHTS, LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS, OTHER_SEMANTIC_WEIGHTS,
-                                  SEMANTIC_WEIGHTS, AnswerSettings, ask, confidence, confidence_features, coverage,
+from faqbot.search.confidence_weights import (BIGRAM_LEXICAL_WEIGHTS, LEXICAL_WEIGHTS, OTHER_LEXICAL_WEIGHTS,
+                                              OTHER_SEMANTIC_WEIGHTS, SEMANTIC_WEIGHTS)
+from faqbot.search.answer import (AnswerSettings, ask, confidence, confidence_features, coverage,
                                   feature_rows, rank_passages)
 from faqbot.index.bm25 import K1
 from faqbot.index.store import Index

@@ -1,4 +1,4 @@
-"""Thai has its own confidence weights (search/answer.OWN_LEXICAL_WEIGHTS): with the weights shared
+"""Thai has its own confidence weights (search/confidence_weights.OWN_LEXICAL_WEIGHTS): with the weights shared
 by the bigram languages it answered nearly every off-topic question (7.5% of the held-out ones refused)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from faqbot.index.incremental import index_sources
 from faqbot.index.store import Index
-from faqbot.search import answer
+from faqbot.search import answer, confidence_weights
 
 AMAZON = """---
 title: ป่าฝนอเมซอน
@@ -49,6 +49,6 @@ def test_thai_questions_about_the_article_are_answered_and_off_topic_ones_refuse
 
 
 def test_with_the_bigram_languages_weights_thai_off_topic_questions_were_answered(thai_index, monkeypatch):
-    monkeypatch.setitem(answer.OWN_LEXICAL_WEIGHTS, "th", answer.BIGRAM_LEXICAL_WEIGHTS)
+    monkeypatch.setitem(confidence_weights.OWN_LEXICAL_WEIGHTS, "th", confidence_weights.BIGRAM_LEXICAL_WEIGHTS)
     answered = [q for q in OFF_TOPIC if answer.ask(thai_index, q)["answer"] is not None]
     assert len(answered) >= 4

@@ -19,10 +19,11 @@ from ..index.store import Index
 from ..index.bm25 import K1
 from ..text.analyze import WORD_TABLE_LANGUAGE, token, word_tokens, words
 from ..text.detect import question_languages
-from ..text.languages import BIGRAM_LANGUAGES, language_code
+from ..text.languages import language_code
 from . import kernel
 from .lexical import Hit, Query, best_passages, search, term_weights
 from .phrases import passage_phrase_coverage
+from .confidence_weights import CONFIDENCE_FEATURES, confidence_weights
 from .spelling import correct
 from .semantic import QUESTION_SHARE, RERANK_DEPTH, SEMANTIC_WEIGHT, has_vectors, hybrid_rank
 from ..index.embed_e5 import E5_LANGUAGES
@@ -65,51 +66,6 @@ SPELLING_TOLERANCE = True
 SPELLING_LANGUAGES = frozenset({"english"})
 MAX_ALTERNATIVES = 2
 
-# Logistic model of P(the passage answers the question) from the features below, fitted on the
-# dev set, the tuning half of tests/data/realistic_faq.jsonl and out-of-scope questions by
-# benchmarks/calibrate.py (see docs/quality.md). The cosines to an FAQ pair's question and to its
-# question with the answer are features of their own, beside the lexical question coverage;
-# one_term: the passage holds exactly one of the question's terms (computed outside English only);
-# question_margin and cosine_gap compare the passage with the best one of another question (a
-# copy of the same FAQ question on another page is no competitor); lexical_first and dense_first
-# say whether BM25 alone and the vectors alone rank it first; known_share is the share of the
-# question's terms the index has. Features beyond one_term are 0 below the first rank.
-# One set of weights for lexical-only ranking, one for semantic ranking (cosines are 0 without it).
-# The lexical weights are those fitted before the five last features: refitted with them
-# (calibrate.py --lexical), out of fold they did no better (docs/quality.md).
-CONFIDENCE_FEATURES = ("bias", "body_coverage", "question_coverage", "score_ratio", "margin", "cosine",
-                       "question_cosine", "pair_cosine", "one_term", "question_margin", "cosine_gap",
-                       "lexical_first", "dense_first", "known_share", "phrase_coverage")
-LEXICAL_WEIGHTS = (-2.075, 3.482, 0.157, -0.940, 2.857, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-SEMANTIC_WEIGHTS = (-6.124, 1.455, -0.146, -0.273, 1.800, 1.395, 1.734, 1.724, 0.0, 1.811, 1.846, 1.571, 0.381,
-                    1.715, 0.0)
-# Every other spaced language (ranked lexically), fitted by benchmarks/calibrate_languages.py on the
-# multilingual dev sets and the "fit" off-topic questions (de es ar hi vi; docs/languages.md): a
-# passage matching only one question word is rarely the answer, nor one holding the question's words
-# apart (phrase_coverage: search/phrases.py). Held-out refusal el 85 -> 95%, tr 90 -> 97.5%.
-OTHER_LEXICAL_WEIGHTS = (-4.717, 1.777, -0.413, -0.555, 1.893, 0.0, 0.0, 0.0, -2.790, 1.893, 0.0, 0.0, 0.0, 4.692,
-                         2.933)
-# The languages reranked by the multilingual model (E5_LANGUAGES), fitted with its cosines and
-# phrase_coverage by calibrate_languages.py --semantic --off-topic-share 0.6 (at 0.3 held-out refusal
-# fell: es 92.5% -> 87.5%, ru 96% -> 88%). Against the weights fitted lexically before phrase_coverage,
-# right answers shown ar 0.953 -> 0.966, de 0.915 -> 0.945, de-faq 0.169 -> 0.310; held-out refusal
-# the same but es 92.5% -> 90.0% (docs/languages.md).
-OTHER_SEMANTIC_WEIGHTS = (-11.784, 1.145, -1.068, 0.166, 2.091, 2.548, 2.464, 2.641, -1.843, 2.091, 1.197, 1.813,
-                          1.664, 4.456, 1.614)
-# Languages analysed in character bigrams (BIGRAM_LANGUAGES): the weights fitted before phrase_coverage.
-# Refitted on Thai and Chinese (calibrate_languages.py --bigram) Thai refused 65% of its held-out
-# off-topic questions instead of 7.5%, but Chinese showed 2.2 points fewer right answers: not adopted.
-BIGRAM_LEXICAL_WEIGHTS = (-1.020, 6.206, -0.150, -1.932, 2.129, 0.0, 0.0, 0.0, -4.219, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-# Languages with weights of their own, fitted on that language alone (calibrate_languages.py
-# --language CODE --off-topic-share 0.6; docs/languages.md). Thai: its bigrams are pieces of words in
-# unspaced text, so an off-topic question finds most of them in some long passage; bigrams standing
-# together as in the question (phrase_coverage) tell them apart: held-out off-topic refused 7.5% ->
-# 92.5%, right answers given 98.7% either way. Vietnamese (its syllables are words' pieces too):
-# 70.0% -> 87.5%, right answers shown 0.974 either way.
-OWN_LEXICAL_WEIGHTS = {
-    "th": (-5.304, 1.704, 0.0, 1.425, 1.719, 0.0, 0.0, 0.0, -0.774, 1.719, 0.0, 0.0, 0.0, 0.236, 6.633),
-    "vi": (-4.928, 3.022, 0.0, 0.254, 0.528, 0.0, 0.0, 0.0, -2.062, 0.528, 0.0, 0.0, 0.0, 2.707, 3.589),
-}
 
 
 @dataclass(frozen=True)
@@ -405,9 +361,7 @@ def ask(index: Index, question: object, top_k: object = DEFAULT_TOP_K, settings:
     lang = check_lang(lang)
     query, ranked, model = rank_passages(index, question, max(top_k, MAX_ALTERNATIVES + 1), settings, lang)
     semantic = model == "english"
-    weights = (SEMANTIC_WEIGHTS if semantic else OTHER_SEMANTIC_WEIGHTS if model else LEXICAL_WEIGHTS
-               if query.language == WORD_TABLE_LANGUAGE else OWN_LEXICAL_WEIGHTS.get(query.language)
-               or (BIGRAM_LEXICAL_WEIGHTS if query.language in BIGRAM_LANGUAGES else OTHER_LEXICAL_WEIGHTS))
+    weights = confidence_weights(model, query.language)
     scored = []
     for item, features in zip(ranked, feature_rows(index, query, ranked, weights)):
         result = index.passage_dict(item.doc)

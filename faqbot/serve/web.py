@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from . import admin_auth, limits, openapi, reindex
 from ..search.answer import AnswerSettings
+from ..search.semantic import has_vectors
+from ..index.vectors import E5_SPACE
 from ..config import Settings, load_settings
 from ..errors import ApiError, BadQuestion, FaqbotError, error_body
 from .live import LiveIndex
@@ -171,7 +173,7 @@ def _warm_up(live: LiveIndex, settings) -> None:
     if settings.embedder is not None:
         settings.embedder.encode(["How long does it take for a typical question of about this length to be answered here?"])
     index = live.current()
-    if settings.multilingual is not None and index is not None and "semantic_e5" in index.manifest:
+    if settings.multilingual is not None and index is not None and has_vectors(index, E5_SPACE):
         # The multilingual model loads at its first use (1-2 s): here, when the index has its vectors.
         e5 = settings.multilingual.get()
         if e5 is not None:
